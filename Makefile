@@ -1,0 +1,38 @@
+# Two commands set everything up on a machine that has only Python 3.11+:
+#   make demo   talk to the bot against the embedded Cadence sandbox
+#   make test   lint, types and the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint types pytest bench eval clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/cadence-bot chat $(SLUG)
+
+test: lint types pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+eval: $(STAMP)
+	$(BIN)/cadence-bot nlu-eval ../shared/eval/sgd_datetime_train.jsonl
+
+clean:
+	rm -rf $(VENV) build *.egg-info

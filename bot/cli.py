@@ -1,0 +1,63 @@
+"""The ``cadence-bot`` command: chat, serve, sandbox, nlu-eval.
+
+Each subcommand imports its module lazily so ``cadence-bot sandbox`` never pays for the bot's imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cadence-bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    chat = sub.add_parser("chat", help="talk to the bot in the terminal")
+    chat.add_argument("slug", nargs="?", help="the business to talk to (default: BOT_DEFAULT_TENANT)")
+    chat.add_argument("--tz", help="your time zone, e.g. Europe/Berlin")
+    chat.add_argument("--lang", help="your language, e.g. en or es")
+
+    serve = sub.add_parser("serve", help="the HTTP server with every configured channel")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--telegram-polling", action="store_true",
+                       help="poll Telegram instead of receiving its webhook")
+
+    sandbox = sub.add_parser("sandbox", help="a local Cadence-compatible server")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument("--db", type=Path, help="SQLite file (default: in memory)")
+    sandbox.add_argument("--seed", type=Path, help="seed JSON (default: the demo tenant movela)")
+
+    nlu_eval = sub.add_parser("nlu-eval", help="score date/time understanding on a JSONL file")
+    nlu_eval.add_argument("file", type=Path)
+    nlu_eval.add_argument("--predictions", type=Path, help="write one prediction per item here")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "sandbox":
+        from cadence_adapter.sandbox.server import run
+
+        return run(host=args.host, port=args.port, db=args.db, seed=args.seed)
+    if args.command == "nlu-eval":
+        from bot.nlu.evaluate import run_eval
+
+        return run_eval(args.file, predictions=args.predictions)
+    if args.command == "chat":
+        from channels.console import run_chat
+
+        return run_chat(slug=args.slug, tz=args.tz, language=args.lang)
+    if args.command == "serve":
+        from bot.app import serve
+
+        return serve(host=args.host, port=args.port, telegram_polling=args.telegram_polling)
+    raise AssertionError(args.command)  # argparse rejects unknown commands first
+
+
+if __name__ == "__main__":
+    sys.exit(main())
