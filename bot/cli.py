@@ -23,8 +23,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="the HTTP server with every configured channel")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--telegram-polling", action="store_true",
-                       help="poll Telegram instead of receiving its webhook")
+    serve.add_argument(
+        "--telegram-polling", action="store_true", help="poll Telegram instead of receiving its webhook"
+    )
 
     sandbox = sub.add_parser("sandbox", help="a local Cadence-compatible server")
     sandbox.add_argument("--host", default="127.0.0.1")

@@ -1,15 +1,15 @@
 """One exception per failure the Cadence API documents; callers catch at the level they care about.
 
-    CadenceError                 anything the adapter raises
-      InvalidWebhook             a delivery body that is not a Cadence event
-      APIError                   Cadence answered with an error status (.status, .code, .message)
-        BadRequest               400, or a 422 that is not about the slot (validation)
-        Unauthorized             401 / 403: missing, wrong or revoked org key
-        NotFound                 404: unknown org, service, practitioner or booking
-        SlotTaken                409: a concurrent booking took the slot
-        SlotNotOpen              422 not_open: the start is not an open slot
-        RateLimited              429, with .retry_after seconds
-        Unavailable              5xx, or no answer at all: timeouts, refused or dropped connections
+CadenceError                 anything the adapter raises
+  InvalidWebhook             a delivery body that is not a Cadence event
+  APIError                   Cadence answered with an error status (.status, .code, .message)
+    BadRequest               400, or a 422 that is not about the slot (validation)
+    Unauthorized             401 / 403: missing, wrong or revoked org key
+    NotFound                 404: unknown org, service, practitioner or booking
+    SlotTaken                409: a concurrent booking took the slot
+    SlotNotOpen              422 not_open: the start is not an open slot
+    RateLimited              429, with .retry_after seconds
+    Unavailable              5xx, or no answer at all: timeouts, refused or dropped connections
 """
 
 from __future__ import annotations
@@ -72,8 +72,9 @@ class SlotNotOpen(APIError):
 class RateLimited(APIError):
     """429: too many requests; ``retry_after`` says how long Cadence asked us to wait, in seconds."""
 
-    def __init__(self, message: str, *, status: int = 429, code: str = "rate_limited",
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int = 429, code: str = "rate_limited", retry_after: float | None = None
+    ) -> None:
         super().__init__(message, status=status, code=code)
         self.retry_after = retry_after
 

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from cadence_adapter.errors import InvalidWebhook
 from cadence_adapter.models import WebhookEvent
 
-__all__ = ["SIGNATURE_HEADER", "EVENT_HEADER", "sign", "verify_signature", "parse_event"]
+__all__ = ["EVENT_HEADER", "SIGNATURE_HEADER", "parse_event", "sign", "verify_signature"]
 
 SIGNATURE_HEADER = "X-Cadence-Signature"
 EVENT_HEADER = "X-Cadence-Event"

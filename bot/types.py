@@ -1,0 +1,117 @@
+"""The values that cross the bot's edges: what a channel hands in, what the dialog hands back.
+
+Channels build :class:`Inbound` from platform traffic and render :class:`Reply`; the store keeps
+:class:`Profile` and :class:`OwnedBooking`; the engine runs a :data:`DialogStep` once per turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Clock",
+    "DialogStep",
+    "Inbound",
+    "Option",
+    "Outcome",
+    "OwnedBooking",
+    "Profile",
+    "Reply",
+    "system_clock",
+]
+
+
+class Clock(Protocol):
+    """Where the bot gets the time: injected everywhere, so tests fix it instead of patching."""
+
+    def __call__(self) -> datetime:
+        """The current instant, timezone-aware."""
+        ...
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Value(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Inbound(_Value):
+    """One customer message, whatever the platform."""
+
+    channel: str
+    """``telegram``, ``sms`` or ``console``."""
+    chat_id: str
+    message_id: str
+    """The platform's id for this message (update_id, MessageSid); redeliveries repeat it."""
+    text: str = ""
+    choice: str | None = None
+    """The value of a tapped option (Telegram callback data), instead of text."""
+    contact_phone: str | None = None
+    """A phone number the customer shared with one tap (Telegram contact)."""
+    sender_name: str | None = None
+    """The name the platform knows (Telegram profile); a default, never asked-for truth."""
+    sender_phone: str | None = None
+    """The number the message came from (SMS)."""
+    language: str | None = None
+    """The platform's language for this customer (Telegram ``language_code``)."""
+    tenant: str | None = None
+    """The business the channel already knows (deep-link payload, the SMS number texted)."""
+
+
+class Option(_Value):
+    """One choice offered with a reply: a button on Telegram, a numbered line elsewhere."""
+
+    value: str
+    """Opaque, short (Telegram callback data is at most 64 bytes), echoed back in Inbound.choice."""
+    label: str
+
+
+class Reply(_Value):
+    text: str
+    options: tuple[Option, ...] = ()
+    request_contact: bool = False
+    """Ask for the customer's phone (Telegram shows a share-contact button)."""
+    link: str | None = None
+
+
+class Profile(_Value):
+    """What we remember about a customer between conversations, per channel and chat."""
+
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    timezone: str | None = None
+    language: str | None = None
+
+
+class OwnedBooking(_Value):
+    """A booking this chat made through the bot: only its owner may see, cancel or move it."""
+
+    tenant: str
+    booking_id: str
+    channel: str
+    chat_id: str
+    start: datetime
+    service_name: str = ""
+
+
+class Outcome(_Value):
+    """What one dialog step produced; the engine commits it all in one transaction."""
+
+    state: dict[str, Any]
+    replies: tuple[Reply, ...] = ()
+    profile: Profile = Field(default_factory=Profile)
+    owned: tuple[OwnedBooking, ...] = ()
+    """Bookings made (or moved) in this step; recorded as owned by the chat."""
+    released: tuple[str, ...] = ()
+    """Booking ids cancelled in this step."""
+
+
+DialogStep = Callable[[dict[str, Any] | None, Profile, Inbound, datetime], Awaitable[Outcome]]
+"""``(state or None for a fresh conversation, profile, inbound, now) -> Outcome``."""
