@@ -62,6 +62,8 @@ class Inbound(_Value):
     """The platform's language for this customer (Telegram ``language_code``)."""
     tenant: str | None = None
     """The business the channel already knows (deep-link payload, the SMS number texted)."""
+    timezone: str | None = None
+    """The customer's zone when the channel knows it (the terminal chat's ``--tz``)."""
 
 
 class Option(_Value):

@@ -1,0 +1,101 @@
+"""Dates, times and durations in the customer's zone and language. Pure functions of their inputs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+from babel.core import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time, get_timezone_location
+from babel.units import format_unit
+from phonenumbers import timezone as phone_timezone
+
+__all__ = [
+    "customer_zone",
+    "format_day",
+    "format_duration",
+    "format_slot",
+    "format_time_of_day",
+    "zone_city",
+    "zone_from_phone",
+]
+
+
+_PLAIN_SPACES = str.maketrans({"\u202f": " ", "\u00a0": " "})
+"""CLDR puts narrow no-break spaces in times; plain ones survive every channel (SMS has no U+202F)."""
+
+
+def _locale(language: str) -> Locale:
+    try:
+        return Locale.parse(language.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+def zone_from_phone(phone: str | None) -> ZoneInfo | None:
+    """The zone a phone number implies, when it implies exactly one (a US number does not)."""
+    if not phone:
+        return None
+    try:
+        number = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return None
+    zones = [z for z in phone_timezone.time_zones_for_number(number) if z != "Etc/Unknown"]
+    if len(zones) != 1:
+        return None
+    try:
+        return ZoneInfo(zones[0])
+    except (ValueError, KeyError):
+        return None
+
+
+def customer_zone(explicit: str | None, phone: str | None, business: ZoneInfo) -> ZoneInfo:
+    """What they said, else the one zone their phone implies, else the business's (DESIGN.md)."""
+    if explicit:
+        try:
+            return ZoneInfo(explicit)
+        except (ValueError, KeyError):
+            pass
+    return zone_from_phone(phone) or business
+
+
+def zone_city(zone: ZoneInfo, language: str) -> str:
+    """A zone as people name it: "Berlin", "New York"."""
+    if zone.key in ("UTC", "Etc/UTC"):
+        return "UTC"
+    return str(get_timezone_location(zone, locale=_locale(language), return_city=True))
+
+
+def format_day(day: date, language: str) -> str:
+    """ "Tue 1 Dec" / "mar 1 dic"."""
+    return str(format_date(day, "EEE d MMM", locale=_locale(language))).translate(_PLAIN_SPACES)
+
+
+def format_time_of_day(moment: datetime, language: str) -> str:
+    """ "3:00 PM" in English, "15:00" where 24-hour clocks are the norm."""
+    return str(format_time(moment, "short", locale=_locale(language))).translate(_PLAIN_SPACES)
+
+
+def format_slot(
+    start: datetime, zone: ZoneInfo, language: str, *, business_zone: ZoneInfo | None = None
+) -> str:
+    """A start time in the customer's zone: "Tue 1 Dec, 3:00 PM", plus "(Berlin time)" when the
+    customer's clock differs from the business's at that instant."""
+    local = start.astimezone(zone)
+    text = f"{format_day(local.date(), language)}, {format_time_of_day(local, language)}"
+    if business_zone is not None and local.utcoffset() != start.astimezone(business_zone).utcoffset():
+        text += f" ({zone_city(zone, language)})"
+    return text
+
+
+def format_duration(minutes: int, language: str) -> str:
+    """ "45 minutes", "1 hour", "1 hour 30 minutes"."""
+    locale = _locale(language)
+    hours, rest = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(str(format_unit(hours, "duration-hour", locale=locale)))
+    if rest or not hours:
+        parts.append(str(format_unit(rest, "duration-minute", locale=locale)))
+    return " ".join(parts)
