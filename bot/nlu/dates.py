@@ -1,0 +1,349 @@
+"""Date expressions in a canonical token string (see `tokens`): rules tried in order, most
+specific first, each claiming its span so a later, vaguer rule cannot reuse it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from bot.nlu import daymath
+
+
+@dataclass(frozen=True)
+class DateHit:
+    """One date expression found at [start, end) of the canonical string."""
+
+    start: int
+    end: int
+    dates: tuple[date, ...] = ()
+    date_range: tuple[date, date] | None = None
+    weekday: int | None = None  # a weekday alone; resolved once the time is known
+    day_of_month: int | None = None  # "the 5th"; a neighbouring weekday may refine it
+    evening: bool = False  # "tonight"
+    weak: bool = False  # made only of words that are usually not dates ("sat", "sun")
+
+
+Handler = Callable[[re.Match[str], date], DateHit | None]
+
+_WD = r"(?P<wdt>w?wd(?P<wd>\d))"
+_MONTH = r"(?P<mt>w?mo(?P<m>\d{1,2}))"
+_NEXT_WEEK = r"(?:(?:the )?(?:next|following) week|week (?:next|following))"
+_THIS_WEEK = r"(?:this week)"
+_COUNT = r"(?P<n>\d{1,3}|a)"
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![^ ])(?:" + pattern + r")(?![^ ])")
+
+
+def _span(m: re.Match[str]) -> tuple[int, int]:
+    return m.start(), m.end()
+
+
+def _year(m: re.Match[str], default: int) -> int:
+    y = m.groupdict().get("y")
+    return int(y) if y else default
+
+
+def _iso(m: re.Match[str], today: date) -> DateHit | None:
+    d = daymath.safe_date(int(m["y"]), int(m["m"]), int(m["d"]))
+    return DateHit(*_span(m), dates=(d,)) if d else None
+
+
+def _month_day(m: re.Match[str], today: date) -> DateHit | None:
+    g = m.groupdict()
+    if g.get("m") is not None:
+        month, dom, year, weak_ok = int(g["m"]), int(g["d"]), g.get("y"), True
+    else:
+        month, dom, year = int(g["m2"]), int(g["d2"]), g.get("y2")
+        # "5 may" is a date; "at 5 may be" is not: a weak month after a plain number needs
+        # an ordinal, "of", or nothing but punctuation after it.
+        weak_ok = bool(g.get("th2") or g.get("of")) or m.group().startswith("the ")
+        if not weak_ok:
+            after = m.string[m.end():m.end() + 3]
+            weak_ok = after in ("", " |", " ,") or after.startswith(" at")
+    if (g.get("mt") or g.get("mt2") or "").startswith("w") and not weak_ok:
+        return None
+    d = daymath.safe_date(int(year), month, dom) if year else daymath.next_month_day(today, month, dom)
+    return DateHit(*_span(m), dates=(d,)) if d else None
+
+
+def _numeric_month_day(m: re.Match[str], today: date) -> DateHit | None:
+    month, dom = int(m["m"]), int(m["d"])
+    d = daymath.safe_date(int(m["y"]), month, dom) if m["y"] else daymath.next_month_day(
+        today, month, dom)
+    return DateHit(*_span(m), dates=(d,)) if d else None
+
+
+def _dom_of_month(m: re.Match[str], today: date) -> DateHit | None:
+    months = 0 if m["which"] == "this" else 1
+    first = daymath.add_months(today.replace(day=1), months)
+    d = daymath.safe_date(first.year, first.month, int(m["d"]))
+    return DateHit(*_span(m), dates=(d,)) if d else None
+
+
+def _weekday_next_week(m: re.Match[str], today: date) -> DateHit | None:
+    return DateHit(*_span(m), dates=(daymath.weekday_in_week(today, int(m["wd"]), 1),))
+
+
+def _weekday_week_after_next(m: re.Match[str], today: date) -> DateHit | None:
+    return DateHit(*_span(m), dates=(daymath.weekday_in_week(today, int(m["wd"]), 2),))
+
+
+def _weekday_this_week(m: re.Match[str], today: date) -> DateHit | None:
+    d = daymath.weekday_in_week(today, int(m["wd"]), 0)
+    if d < today:  # already past: a customer means the future
+        d = daymath.coming_weekday(today, int(m["wd"]), include_today=False)
+    return DateHit(*_span(m), dates=(d,))
+
+
+def _weekday_after_next(m: re.Match[str], today: date) -> DateHit | None:
+    d = daymath.coming_weekday(today, int(m["wd"]), include_today=False)
+    return DateHit(*_span(m), dates=(d + timedelta(days=7),))
+
+
+def _next_weekday(m: re.Match[str], today: date) -> DateHit | None:
+    # "next friday" is ambiguous: the coming one or the one after. Candidates are listed in
+    # calendar order, so the nearest (never today) comes first.
+    d = daymath.coming_weekday(today, int(m["wd"]), include_today=False)
+    return DateHit(*_span(m), dates=(d, d + timedelta(days=7)))
+
+
+def _this_weekday(m: re.Match[str], today: date) -> DateHit | None:
+    return DateHit(*_span(m), dates=(daymath.coming_weekday(today, int(m["wd"]), True),))
+
+
+def _last_weekday(m: re.Match[str], today: date) -> DateHit | None:
+    d = daymath.coming_weekday(today, int(m["wd"]), include_today=False) - timedelta(days=7)
+    return DateHit(*_span(m), dates=(d,))
+
+
+def _weekday(m: re.Match[str], today: date) -> DateHit | None:
+    return DateHit(*_span(m), weekday=int(m["wd"]), weak=m["wdt"].startswith("w"))
+
+
+def _relative(m: re.Match[str], today: date) -> DateHit | None:
+    word = m["rel"]
+    offset = {"today": 0, "tonight": 0, "this": 0, "tomorrow": 1, "dayafter": 2,
+              "yesterday": -1}[word]
+    return DateHit(*_span(m), dates=(today + timedelta(days=offset),), evening=word == "tonight")
+
+
+def _count(m: re.Match[str]) -> int:
+    n = m["n"]
+    return 1 if n == "a" else int(n)
+
+
+def _offset(m: re.Match[str], today: date) -> DateHit | None:
+    n = _count(m)
+    unit = m["unit"]
+    base = today
+    if m.groupdict().get("base") == "tomorrow":
+        base = today + timedelta(days=1)
+    elif m.groupdict().get("bwd"):
+        base = daymath.coming_weekday(today, int(m["bwd"]), include_today=False)
+    if n > 400:
+        return None
+    if unit.startswith("day"):
+        d = base + timedelta(days=n)
+    elif unit.startswith("week"):
+        d = base + timedelta(weeks=n)
+    elif unit == "fortnight":
+        d = base + timedelta(weeks=2 * n)
+    else:
+        d = daymath.add_months(base, n)
+    return DateHit(*_span(m), dates=(d,))
+
+
+def _next_week(m: re.Match[str], today: date) -> DateHit | None:
+    start = daymath.weekday_in_week(today, 0, 2 if m.groupdict().get("after") else 1)
+    part = m.groupdict().get("part")
+    if part in ("early", "start"):
+        return DateHit(*_span(m), date_range=(start, start + timedelta(days=2)))
+    if part in ("late", "end"):
+        return DateHit(*_span(m), date_range=(start + timedelta(days=3), start + timedelta(6)))
+    return DateHit(*_span(m), date_range=(start, start + timedelta(days=6)))
+
+
+def _this_week(m: re.Match[str], today: date) -> DateHit | None:
+    end = daymath.weekday_in_week(today, 6, 0)
+    start = today + timedelta(days=1) if m.groupdict().get("later") else today
+    return DateHit(*_span(m), date_range=(min(start, end), end))
+
+
+def _month_range(m: re.Match[str], today: date) -> DateHit | None:
+    groups = m.groupdict()
+    if groups.get("mt") and groups["mt"].startswith("w"):
+        return None
+    if groups.get("rel"):
+        first = daymath.add_months(today.replace(day=1), 0 if groups["rel"] == "this" else 1)
+    else:
+        month = int(m["m"])
+        year = _year(m, today.year)
+        if not groups.get("y") and month < today.month:
+            year += 1
+        first = date(year, month, 1)
+    last = daymath.month_end(first.year, first.month)
+    part = groups.get("part")
+    if part == "early" or part == "start":
+        start, end = first, first + timedelta(days=9)
+    elif part == "mid":
+        start, end = first + timedelta(days=10), first + timedelta(days=19)
+    elif part in ("late", "end"):
+        start, end = first + timedelta(days=20), last
+    else:
+        start, end = first, last
+    if end < today:
+        return None
+    return DateHit(*_span(m), date_range=(max(start, today), end))
+
+
+def _day_of_month(m: re.Match[str], today: date) -> DateHit | None:
+    dom = int(m["d"])
+    if not 1 <= dom <= 31:
+        return None
+    return DateHit(*_span(m), day_of_month=dom)
+
+
+def _day_after_tomorrow(m: re.Match[str], today: date) -> DateHit | None:
+    return DateHit(*_span(m), dates=(today + timedelta(days=2),))
+
+
+def _weekend_alt(m: re.Match[str], today: date) -> DateHit | None:
+    nxt = bool(m["nextwe"] or m["nextwe2"])
+    sat = daymath.weekday_in_week(today, 5, 1 if nxt else 0)
+    return DateHit(*_span(m), date_range=(max(sat, today), sat + timedelta(days=1)))
+
+
+def _month_rel_alt(m: re.Match[str], today: date) -> DateHit | None:
+    rel = m["rel"] or m["rel2"]
+    first = daymath.add_months(today.replace(day=1), 1 if rel == "next" else 0)
+    last = daymath.month_end(first.year, first.month)
+    part = m["part"]
+    if part in ("early", "start"):
+        start, end = first, first + timedelta(days=9)
+    elif part == "mid":
+        start, end = first + timedelta(days=10), first + timedelta(days=19)
+    elif part in ("late", "end"):
+        start, end = first + timedelta(days=20), last
+    else:
+        start, end = first, last
+    if end < today:
+        return None
+    return DateHit(*_span(m), date_range=(max(start, today), end))
+
+
+_NOT_TIME = r"(?! (?:am|pm|oclock|ish|unit|hours|minutes))"
+_MONTH_DAY_RX = _rx(
+    r"(?:the )?(?:day )?(?:of )?(?P<mt>w?mo(?P<m>\d{1,2})) (?:the )?(?P<d>\d{1,2})(?:th|tw)?"
+    + _NOT_TIME + r"(?: ,)?(?: of)?(?: (?P<y>\d{4}))?"
+    r"|(?:the )?(?P<d2>\d{1,2})(?P<th2>th|tw)? (?:\| )?(?P<of>of )?(?:the )?(?:day )?(?:of )?"
+    r"(?:the )?(?:month of )?(?P<mt2>w?mo(?P<m2>\d{1,2}))(?: ,)?(?: of)?(?: (?P<y2>\d{4}))?"
+)
+
+RULES: tuple[tuple[re.Pattern[str], Handler], ...] = (
+    (_rx(r"ymd(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"), _iso),
+    (_rx(r"md(?P<m>\d{1,2})-(?P<d>\d{1,2})(?: ,)?(?: (?P<y>\d{4}))?"), _numeric_month_day),
+    (_MONTH_DAY_RX, _month_day),
+    (_rx(r"(?:the )?(?:day )?(?P<d>\d{1,2})(?:th|tw)? (?:of )?(?:the )?(?P<which>this|next|coming)"
+         r" month"), _dom_of_month),
+    (_rx(_WD + r" (?:,? )?(?:of |on |in )?(?:the )?week after next"), _weekday_week_after_next),
+    (_rx(_WD + r" (?:,? )?(?:of |on |in )?" + _NEXT_WEEK), _weekday_next_week),
+    (_rx(_NEXT_WEEK + r" (?:,? )?(?:on )?(?:the )?" + _WD), _weekday_next_week),
+    (_rx(_WD + r" (?:,? )?(?:of |on |in )?" + _THIS_WEEK), _weekday_this_week),
+    (_rx(_THIS_WEEK + r" (?:,? )?(?:on )?(?:the )?" + _WD), _weekday_this_week),
+    (_rx(r"(?:the )?" + _WD + r" after next"), _weekday_after_next),
+    (_rx(_WD + r" week(?! (?:after|next|following))"), _weekday_after_next),  # "friday week"
+    (_rx(r"(?:the )?(?:next|following) " + _WD), _next_weekday),
+    (_rx(r"(?:the )?" + _WD + r" next"), _next_weekday),
+    (_rx(r"(?:this|coming) " + _WD), _this_weekday),
+    (_rx(_WD + r" (?:this|coming)"), _this_weekday),
+    (_rx(r"last " + _WD), _last_weekday),
+    (_rx(r"in " + _COUNT + r" (?P<unit>days?|weeks?|months?|fortnight)"), _offset),
+    (_rx(_COUNT + r" (?P<unit>days?|weeks?|months?|fortnight) (?:from )?(?:now|today|fromnow)"),
+     _offset),
+    (_rx(_COUNT + r" (?P<unit>days?|weeks?|fortnight) (?:from )?(?P<base>tomorrow)"), _offset),
+    (_rx(r"(?P<n>a) (?P<unit>week|fortnight) from (?:on )?w?wd(?P<bwd>\d)"), _offset),
+    (_rx(r"(?:the )?dayafter|(?:the )?day after tomorrow"), _day_after_tomorrow),
+    (_rx(r"(?:later )?(?P<rel>today|tonight|tomorrow|yesterday)"), _relative),
+    (_rx(r"(?P<rel>this)(?= (?:morning|afternoon|evening|night))"), _relative),
+    (_rx(r"(?:(?P<part>early|start|late|end) (?:of )?)?(?:the )?" + _NEXT_WEEK), _next_week),
+    (_rx(r"(?:the )?week (?P<after>after) next"), _next_week),
+    (_rx(r"(?:(?P<later>later|rest of) )?(?:in )?this week"), _this_week),
+    (_rx(r"(?P<later>later) in the week"), _this_week),
+    (_rx(r"(?:(?P<nextwe>next|following) |this |the |coming )?weekend"
+         r"|weekend (?P<nextwe2>next|following)"), _weekend_alt),
+    (_rx(r"(?:(?P<part>early|start|mid|late|end) (?:of )?)?(?:the )?(?P<rel>this|next) month"
+         r"|(?:the )?month (?P<rel2>next)"), _month_rel_alt),
+    (_rx(r"(?:the )?(?P<part>end|mid|late|rest) (?:of )?(?:the )?(?P<rel>month)"), _month_rel_alt),
+    (_rx(r"(?:(?P<part>early|start|mid|late|end) (?:of )?)?(?:in |during )?(?:the )?(?:month of )?"
+         + _MONTH + r"(?: (?P<y>\d{4}))?"), _month_range),
+    (_rx(r"(?:on |the |for |by |until )*(?P<d>\d{1,2})th(?: (?:of )?(?:the )?month)?"
+         r"(?! (?:unit|time|one|option|choice|slot))"), _day_of_month),
+    # an ordinal word alone needs "the": "on the fifth", not "on second thought"
+    (_rx(r"(?:on |for |by |until )*the (?P<d>\d{1,2})tw(?: (?:of )?(?:the )?month)?"
+         r"(?! (?:day|time|one|unit|week|weekend|option|choice|slot))"), _day_of_month),
+    (_rx(r"(?:on )?(?:the )?day (?P<d>\d{1,2})"), _day_of_month),
+    (_rx(r"(?:on )?the (?P<d>\d{1,2})(?= \||$| ,| at | in )"), _day_of_month),
+    (_rx(r"on (?P<d>\d{1,2})(?= \|)"), _day_of_month),
+    (_rx(r"(?:on |for |by |until )?(?:the )?" + _WD), _weekday),
+)
+
+
+def _weak_ok(canon: str, hit: DateHit) -> bool:
+    """A weak weekday word ("sat", "sun", "wed") counts only beside date/time context."""
+    before = canon[:hit.start].split()[-1:] or [""]
+    after = canon[hit.end:].split()[:1] or [""]
+    if before[0] in ("on", "this", "next", "by", "until", "coming", "for", "|", ""):
+        return True
+    token = after[0]
+    return (token in ("at", "morning", "afternoon", "evening", "night", ",", "|", "", "or", "and")
+            or token[:1].isdigit())
+
+
+def find_dates(canon: str, today: date) -> list[DateHit]:
+    """Every date expression in `canon`, left to right, none overlapping."""
+    taken = bytearray(len(canon))
+    hits: list[DateHit] = []
+    for pattern, handler in RULES:
+        for m in pattern.finditer(canon):
+            s, e = m.span()
+            if any(taken[s:e]):
+                continue
+            try:
+                hit = handler(m, today)
+            except (ValueError, OverflowError):
+                hit = None
+            if hit is None or (hit.weak and not _weak_ok(canon, hit)):
+                continue
+            taken[s:e] = b"\x01" * (e - s)
+            hits.append(hit)
+    hits.sort(key=lambda h: h.start)
+    return _merge_weekday_and_day(canon, hits, today)
+
+
+_GLUE = re.compile(r"^[ ,]*(?:the )?(?:on )?[ ,]*$")
+
+
+def _merge_weekday_and_day(canon: str, hits: list[DateHit], today: date) -> list[DateHit]:
+    """ "friday the 8th", "fri, march 8": the explicit day wins; the weekday picks its month."""
+    out: list[DateHit] = []
+    i = 0
+    while i < len(hits):
+        hit = hits[i]
+        nxt = hits[i + 1] if i + 1 < len(hits) else None
+        if (hit.weekday is not None and nxt is not None
+                and (nxt.day_of_month is not None or nxt.dates)
+                and _GLUE.match(canon[hit.end:nxt.start])):
+            if nxt.day_of_month is not None:
+                nxt = DateHit(nxt.start, nxt.end, day_of_month=nxt.day_of_month,
+                              weekday=hit.weekday)
+            out.append(DateHit(hit.start, nxt.end, dates=nxt.dates,
+                               day_of_month=nxt.day_of_month, weekday=nxt.weekday))
+            i += 2
+            continue
+        out.append(hit)
+        i += 1
+    return out

@@ -1,0 +1,149 @@
+"""What a customer meant by a date/time phrase: `interpret_when`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.nlu import daymath
+from bot.nlu.dates import DateHit, find_dates
+from bot.nlu.lexicon import normalize_languages
+from bot.nlu.times import PARTS, bare_hour_after, day_part_in, find_times, resolve_hour
+from bot.nlu.tokens import tokenize
+
+
+@dataclass(frozen=True)
+class When:
+    """What a customer meant by a date/time phrase. Every field may be empty; see `is_empty`."""
+
+    dates: tuple[dt.date, ...] = ()  # one date, or candidates in calendar order when ambiguous
+    date_range: tuple[dt.date, dt.date] | None = None  # inclusive span: "next week", "in march"
+    time: dt.time | None = None  # an exact time of day: "3pm", "half past 3", "noon"
+    window: tuple[dt.time, dt.time] | None = None  # [start, end): "morning", "after 4"
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.dates or self.date_range or self.time or self.window)
+
+    @property
+    def ambiguous(self) -> bool:
+        """More than one candidate date ("next friday")."""
+        return len(self.dates) > 1
+
+
+def _zone(tz: str | tzinfo | None) -> tzinfo | None:
+    if tz is None or isinstance(tz, tzinfo):
+        return tz
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        return None
+
+
+def local_now(now: datetime, tz: str | tzinfo | None) -> datetime:
+    """`now` as a naive local datetime in `tz` (a naive `now` is already local)."""
+    zone = _zone(tz)
+    if now.tzinfo is not None and zone is not None:
+        now = now.astimezone(zone)
+    return now.replace(tzinfo=None)
+
+
+def default_day_first(languages: Sequence[str]) -> bool:
+    """US English writes month first (3/5 = March 5); every other supported language day first."""
+    return normalize_languages(languages)[0] != "en"
+
+
+_ONLY_HOUR = re.compile(r"^(?:at |around )?(?P<h>\d{1,2})(?: ish)?(?: \|)*$")
+_MAX_CHARS = 20_000  # beyond this a message is not a date phrase; bounds the work per call
+
+
+def interpret_when(text: str, now: datetime, tz: str | ZoneInfo | None = None,
+                   languages: Sequence[str] = ("en",), *, day_first: bool | None = None) -> When:
+    """`now` may be aware or naive; naive means local time in `tz`. Dates are local to `tz`.
+    Never raises; returns an empty When for no date/time."""
+    if not isinstance(text, str) or not text.strip() or not isinstance(now, datetime):
+        return When()
+    langs = normalize_languages(languages)
+    if day_first is None:
+        day_first = default_day_first(langs)
+    try:
+        local = local_now(now, tz)
+    except (OverflowError, ValueError):
+        return When()
+    canon = " ".join(tokenize(text[:_MAX_CHARS], langs, day_first))
+    return _interpret(canon, local)
+
+
+def _interpret(canon: str, local: datetime) -> When:
+    today = local.date()
+    hits = find_dates(canon, today)
+    masked = canon
+    for hit in hits:
+        masked = masked[:hit.start] + "§" * (hit.end - hit.start) + masked[hit.end:]
+    primary = _primary(canon, hits)
+    context = "tonight" if primary is not None and primary.evening else day_part_in(masked)
+    exact, windows = find_times(masked, context)
+
+    # The last time said wins, but an explicit one ("9 am") beats a plain "at 5" (an address?).
+    strong = [hit for hit in exact if hit.strong and not _negated(masked, hit.start)]
+    chosen = strong or [hit for hit in exact if not _negated(masked, hit.start)] or exact
+    found_time: time | None = chosen[-1].time if chosen else None
+    if found_time is None and primary is not None:
+        found_time = bare_hour_after(masked[primary.end:].lstrip(" ,"), context)
+    if found_time is None and not hits:
+        only = _ONLY_HOUR.match(canon)
+        if only is not None and 1 <= int(only["h"]) <= 23:
+            found_time = resolve_hour(int(only["h"]), 0, None, context)
+
+    dates: tuple[date, ...] = ()
+    date_range: tuple[date, date] | None = None
+    if primary is not None:
+        dates, date_range = _resolve(primary, today, found_time, local.time())
+
+    window: tuple[time, time] | None = None
+    if found_time is None:
+        if windows:
+            window = windows[0].window
+        elif primary is not None and primary.evening:
+            window = PARTS["tonight"]
+    return When(dates=dates, date_range=date_range, time=found_time, window=window)
+
+
+def _negated(canon: str, start: int) -> bool:
+    """ "not the 4th", "instead of tomorrow": a date or time the customer rules out."""
+    before = canon[max(0, start - 40):start].split()
+    while before and before[-1] in ("on", "by", "for", "the", "at", "until", "from"):
+        before.pop()
+    return bool(before) and (before[-1] == "not" or before[-2:] == ["instead", "of"])
+
+
+def _primary(canon: str, hits: list[DateHit]) -> DateHit | None:
+    """The last specific date said (customers correct themselves at the end: "the 4th... no,
+    make it the 8th") and not ruled out ("not the 4th"); a range ("next week") only when
+    nothing more specific is said."""
+    kept = [hit for hit in hits if not _negated(canon, hit.start)] or hits
+    for hit in reversed(kept):
+        if hit.date_range is None:
+            return hit
+    return kept[-1] if kept else None
+
+
+def _resolve(hit: DateHit, today: date, at: time | None,
+             current: time) -> tuple[tuple[date, ...], tuple[date, date] | None]:
+    if hit.dates:
+        return hit.dates, None
+    if hit.date_range is not None:
+        return (), hit.date_range
+    if hit.day_of_month is not None:
+        d = daymath.next_day_of_month(today, hit.day_of_month, hit.weekday)
+        return ((d,) if d else ()), None
+    if hit.weekday is not None:
+        # Today's own weekday means today only when the time asked for is still ahead;
+        # otherwise ("friday" said on a Friday) the customer means next week's.
+        include_today = at is not None and at > current
+        return (daymath.coming_weekday(today, hit.weekday, include_today),), None
+    return (), None
