@@ -1,0 +1,114 @@
+"""One turn: dedupe -> lock -> load -> step -> commit -> replies.
+
+Turns of one conversation never interleave (an ``anyio.Lock`` per ``(channel, chat_id)``, FIFO, dropped when
+nobody holds or waits for it); different conversations run concurrently. Every store call runs in a worker
+thread, so SQLite never blocks the event loop (the store serialises its one connection itself).
+
+Logs carry the channel, the platform message id and exception types and frames, never message text, chat ids
+(an SMS chat id is a phone number), names, phones or emails, nor exception messages (they may quote them).
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
+
+import anyio
+
+from bot.store import Store
+from bot.types import Clock, DialogStep, Inbound, Reply, system_clock
+
+__all__ = ["Engine", "TurnResult", "default_fallback"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    replies: tuple[Reply, ...]
+    duplicate: bool = False
+    """True when the message had been processed before: ``replies`` are the ones sent then."""
+
+
+def default_fallback(inbound: Inbound) -> Reply:
+    return Reply(text="Sorry, something went wrong on our side. Please try again.")
+
+
+@dataclass
+class _Slot:
+    lock: anyio.Lock = field(default_factory=anyio.Lock)
+    users: int = 0
+
+
+class Engine:
+    def __init__(
+        self,
+        store: Store,
+        step: DialogStep,
+        *,
+        clock: Clock = system_clock,
+        idle_reset: timedelta = timedelta(days=1),
+        fallback: Callable[[Inbound], Reply] = default_fallback,
+    ) -> None:
+        self._store, self._step, self._clock = store, step, clock
+        self._idle_reset, self._fallback = idle_reset, fallback
+        self._locks: dict[tuple[str, str], _Slot] = {}
+
+    async def handle(self, inbound: Inbound) -> TurnResult:
+        ids = (inbound.channel, inbound.chat_id, inbound.message_id)
+        if (done := await self._done(*ids)) is not None:
+            return done
+        async with self._conversation(inbound.channel, inbound.chat_id):
+            if (done := await self._done(*ids)) is not None:
+                return done
+            now = self._clock()
+            stored = await anyio.to_thread.run_sync(self._store.load, inbound.channel, inbound.chat_id)
+            idle = stored.updated_at is not None and now - stored.updated_at > self._idle_reset
+            try:
+                outcome = await self._step(None if idle else stored.state, stored.profile, inbound, now)
+                replies = outcome.replies
+                fresh = await anyio.to_thread.run_sync(
+                    partial(self._store.commit_turn, *ids, outcome, now=now)
+                )
+            except Exception as exc:
+                _log_failure(inbound, exc)
+                replies = (self._fallback(inbound),)  # and the old state stays as it was
+                fresh = await anyio.to_thread.run_sync(
+                    partial(self._store.record_processed, *ids, replies, now=now)
+                )
+            if not fresh:  # another process committed this message first
+                return await self._done(*ids) or TurnResult((), duplicate=True)
+            return TurnResult(replies)
+
+    async def _done(self, channel: str, chat_id: str, message_id: str) -> TurnResult | None:
+        replies = await anyio.to_thread.run_sync(self._store.processed_replies, channel, chat_id, message_id)
+        return TurnResult(replies, duplicate=True) if replies is not None else None
+
+    @asynccontextmanager
+    async def _conversation(self, channel: str, chat_id: str) -> AsyncIterator[None]:
+        key = (channel, chat_id)
+        slot = self._locks.get(key) or self._locks.setdefault(key, _Slot())
+        slot.users += 1
+        try:
+            async with slot.lock:
+                yield
+        finally:
+            slot.users -= 1
+            if slot.users == 0:
+                del self._locks[key]
+
+
+def _log_failure(inbound: Inbound, exc: Exception) -> None:
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    log.error(
+        "turn failed on %s message %s: %s\n%s",
+        inbound.channel,
+        inbound.message_id,
+        type(exc).__qualname__,
+        frames,
+    )

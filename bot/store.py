@@ -1,0 +1,405 @@
+"""Where conversations live: state, inbound de-duplication, customer profiles and booking ownership.
+
+SQLite through sqlite-utils, in WAL mode. One :meth:`Store.commit_turn` is one transaction, so a crash at any
+point leaves either the old turn or the new one on disk, never half of one.
+
+Threads: the store owns ONE connection, opened with ``check_same_thread=False`` and used only under a
+``threading.Lock``, so the engine may call it from worker threads (``anyio.to_thread``) and the event loop
+never waits on SQLite. One connection (rather than one per call) is what makes ``":memory:"`` work and
+keeps a call cheap; calls in one process are serialised by the lock, which costs little because each is a
+few index lookups. Other processes on the same file are serialised by SQLite itself: writes take the write
+lock up front (``BEGIN IMMEDIATE``) and wait up to ``busy_timeout`` for it.
+
+Schema: ``PRAGMA user_version`` is the number of entries of :data:`MIGRATIONS` applied; opening a store
+applies the rest in order, each in its own transaction with its version bump. Later tables (reminder jobs,
+SMS opt-outs, webhook events: issue 7) are added by appending migrations, never by editing old ones.
+
+Personal data: states and profiles are stored as given and never logged here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+from sqlite_utils import Database
+
+from bot.types import Clock, Outcome, OwnedBooking, Profile, Reply, system_clock
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SchemaError", "Store", "StoredConversation"]
+
+log = logging.getLogger(__name__)
+
+ACTIVE: Final = "active"
+CANCELLED: Final = "cancelled"
+
+_PROFILE_FIELDS: Final = tuple(Profile.model_fields)
+"""Profile columns, in the model's order. A new Profile field needs a migration adding its column."""
+
+
+class SchemaError(RuntimeError):
+    """The database was written by a newer version of the bot than this one."""
+
+
+@dataclass(frozen=True)
+class StoredConversation:
+    state: dict[str, Any] | None
+    """The dialog's state, or None when this chat has never completed a turn."""
+    updated_at: datetime | None
+    """When the state was last written (UTC)."""
+    profile: Profile
+
+
+# -- migrations -------------------------------------------------------------------------------------------
+
+
+def _v1_conversations(db: Database) -> None:
+    """Conversation state, processed inbound messages (with their replies), customer profiles."""
+    db.table("conversations").create(
+        {"channel": str, "chat_id": str, "state": str, "updated_at": str},
+        pk=("channel", "chat_id"),
+        not_null={"channel", "chat_id", "state", "updated_at"},
+    )
+    db.table("processed_messages").create(
+        {"channel": str, "chat_id": str, "message_id": str, "processed_at": str, "replies": str},
+        pk=("channel", "chat_id", "message_id"),
+        not_null={"channel", "chat_id", "message_id", "processed_at", "replies"},
+    )
+    db.table("profiles").create(
+        {
+            "channel": str,
+            "chat_id": str,
+            "name": str,
+            "email": str,
+            "phone": str,
+            "timezone": str,
+            "language": str,
+            "updated_at": str,
+        },
+        pk=("channel", "chat_id"),
+        not_null={"channel", "chat_id", "updated_at"},
+    )
+
+
+def _v2_ownership(db: Database) -> None:
+    """Bookings made through the bot and who made them; an index to prune processed messages by age."""
+    db.table("owned_bookings").create(
+        {
+            "tenant": str,
+            "booking_id": str,
+            "channel": str,
+            "chat_id": str,
+            "start": str,
+            "service_name": str,
+            "status": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk=("tenant", "booking_id"),
+        not_null={
+            "tenant",
+            "booking_id",
+            "channel",
+            "chat_id",
+            "start",
+            "service_name",
+            "status",
+            "created_at",
+            "updated_at",
+        },
+        defaults={"service_name": "", "status": ACTIVE},
+    )
+    db.table("owned_bookings").create_index(["channel", "chat_id"], index_name="owned_bookings_by_chat")
+    db.table("processed_messages").create_index(["processed_at"], index_name="processed_messages_by_age")
+
+
+MIGRATIONS: Final[tuple[Callable[[Database], None], ...]] = (_v1_conversations, _v2_ownership)
+"""Applied in order; ``PRAGMA user_version`` counts how many are in the database. Append only."""
+
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+
+def migrate(db: Database, migrations: Sequence[Callable[[Database], None]] = MIGRATIONS) -> int:
+    """Apply the migrations the database lacks, each with its version bump in one transaction.
+
+    Safe with several processes opening the same file at once: the version is re-read under the write lock.
+    Returns the resulting version.
+    """
+    while True:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            if version > len(MIGRATIONS):
+                raise SchemaError(
+                    f"database schema version {version} is newer than this bot's ({len(MIGRATIONS)})"
+                )
+            if version >= len(migrations):
+                db.execute("COMMIT")
+                return version
+            migrations[version](db)
+            db.execute(f"PRAGMA user_version = {version + 1}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.rollback()
+            raise
+
+
+# -- values <-> columns ------------------------------------------------------------------------------------
+
+
+def _ts(moment: datetime) -> str:
+    """UTC, fixed width, so text order is time order (pruning compares these strings)."""
+    if moment.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _dt(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _dump_replies(replies: Sequence[Reply]) -> str:
+    return json.dumps([reply.model_dump(mode="json") for reply in replies], ensure_ascii=False)
+
+
+def _load_replies(text: str) -> tuple[Reply, ...]:
+    return tuple(Reply.model_validate(item) for item in json.loads(text))
+
+
+# -- the store ---------------------------------------------------------------------------------------------
+
+
+class Store:
+    """Conversation storage on one SQLite file (or ``":memory:"``); thread-safe, see the module notes."""
+
+    def __init__(self, path: str | Path, *, clock: Clock = system_clock, busy_timeout: float = 5.0) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        conn = sqlite3.connect(str(path), timeout=busy_timeout, check_same_thread=False, isolation_level=None)
+        try:
+            self._db = Database(conn, recursive_triggers=False, execute_plugins=False)
+            self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            if str(path) != ":memory:":
+                self._db.enable_wal()
+            migrate(self._db)
+        except BaseException:
+            conn.close()
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    @contextmanager
+    def _write(self) -> Iterator[Database]:
+        """One write transaction, holding SQLite's write lock from the start; rolled back on any error."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                if self._db.conn.in_transaction:  # the block may have rolled back itself
+                    self._db.execute("COMMIT")
+            except BaseException:
+                self._db.rollback()  # also when COMMIT itself fails (busy, I/O): never leave one open
+                raise
+
+    # -- reads ---------------------------------------------------------------------------------------------
+
+    def load(self, channel: str, chat_id: str) -> StoredConversation:
+        """The chat's state and profile, read in one statement (one consistent snapshot)."""
+        profile_columns = ", ".join(f"p.{name}" for name in _PROFILE_FIELDS)
+        sql = (
+            f"SELECT c.state, c.updated_at, {profile_columns}"
+            " FROM (SELECT ? AS channel, ? AS chat_id) AS k"
+            " LEFT JOIN conversations AS c ON c.channel = k.channel AND c.chat_id = k.chat_id"
+            " LEFT JOIN profiles AS p ON p.channel = k.channel AND p.chat_id = k.chat_id"
+        )
+        with self._lock:
+            row = self._db.execute(sql, [channel, chat_id]).fetchone()
+        state, updated_at, *profile = row
+        return StoredConversation(
+            state=json.loads(state) if state is not None else None,
+            updated_at=_dt(updated_at) if updated_at is not None else None,
+            profile=Profile.model_validate(dict(zip(_PROFILE_FIELDS, profile, strict=True))),
+        )
+
+    def is_processed(self, channel: str, chat_id: str, message_id: str) -> bool:
+        return self.processed_replies(channel, chat_id, message_id) is not None
+
+    def processed_replies(self, channel: str, chat_id: str, message_id: str) -> tuple[Reply, ...] | None:
+        """What the bot answered to this message, or None if it has not been processed."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT replies FROM processed_messages WHERE channel = ? AND chat_id = ? AND message_id = ?",
+                [channel, chat_id, message_id],
+            ).fetchone()
+        return _load_replies(row[0]) if row is not None else None
+
+    def owned_bookings(
+        self, channel: str, chat_id: str, tenant: str | None = None, *, include_cancelled: bool = False
+    ) -> list[OwnedBooking]:
+        """Bookings this chat made through the bot (with ``tenant``, only that tenant's), soonest first."""
+        sql = (
+            "SELECT tenant, booking_id, channel, chat_id, start, service_name FROM owned_bookings"
+            " WHERE channel = ? AND chat_id = ?"
+        )
+        params: list[str] = [channel, chat_id]
+        if tenant is not None:
+            sql += " AND tenant = ?"
+            params.append(tenant)
+        if not include_cancelled:
+            sql += " AND status = ?"
+            params.append(ACTIVE)
+        sql += " ORDER BY start, tenant, booking_id"
+        with self._lock:
+            rows = self._db.execute(sql, params).fetchall()
+        return [
+            OwnedBooking(
+                tenant=tenant_,
+                booking_id=booking_id,
+                channel=channel_,
+                chat_id=chat_id_,
+                start=_dt(start),
+                service_name=service_name,
+            )
+            for tenant_, booking_id, channel_, chat_id_, start, service_name in rows
+        ]
+
+    def booking_owner(self, tenant: str, booking_id: str) -> tuple[str, str] | None:
+        """``(channel, chat_id)`` of the chat that made the booking, cancelled or not; None if not ours."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT channel, chat_id FROM owned_bookings WHERE tenant = ? AND booking_id = ?",
+                [tenant, booking_id],
+            ).fetchone()
+        return (row[0], row[1]) if row is not None else None
+
+    # -- writes --------------------------------------------------------------------------------------------
+
+    def commit_turn(
+        self, channel: str, chat_id: str, message_id: str, outcome: Outcome, *, now: datetime | None = None
+    ) -> bool:
+        """Record one turn atomically: state, processed message with its replies, profile, ownership.
+
+        Returns False, changing nothing, if ``message_id`` was already processed for this chat (the primary
+        key on processed_messages decides, so concurrent writers in other processes are covered too).
+        The profile is merged: a None field keeps the stored value. Owned bookings are upserted, but a
+        booking already owned by another chat keeps its owner. Released ids are marked cancelled, for this
+        chat's bookings only.
+        """
+        at = _ts(now or self._clock())
+        state = json.dumps(outcome.state, ensure_ascii=False)  # fails before anything is written
+        replies = _dump_replies(outcome.replies)
+        with self._write() as db:
+            if not self._record(db, channel, chat_id, message_id, replies, at):
+                db.rollback()  # nothing was written yet; be explicit anyway
+                return False
+            db.execute(
+                "INSERT INTO conversations (channel, chat_id, state, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (channel, chat_id) DO UPDATE SET state = excluded.state,"
+                " updated_at = excluded.updated_at",
+                [channel, chat_id, state, at],
+            )
+            self._merge_profile(db, channel, chat_id, outcome.profile, at)
+            for booking in outcome.owned:
+                self._own(db, channel, chat_id, booking, at)
+            for booking_id in outcome.released:
+                db.execute(
+                    "UPDATE owned_bookings SET status = ?, updated_at = ?"
+                    " WHERE booking_id = ? AND channel = ? AND chat_id = ?",
+                    [CANCELLED, at, booking_id, channel, chat_id],
+                )
+        return True
+
+    def record_processed(
+        self,
+        channel: str,
+        chat_id: str,
+        message_id: str,
+        replies: Sequence[Reply],
+        *,
+        now: datetime | None = None,
+    ) -> bool:
+        """Mark a message processed with these replies, leaving state and profile as they are (a failed
+        turn). Returns False if it was already processed."""
+        at = _ts(now or self._clock())
+        dumped = _dump_replies(replies)
+        with self._write() as db:
+            return self._record(db, channel, chat_id, message_id, dumped, at)
+
+    def prune_processed(self, *, older_than: timedelta = timedelta(days=7)) -> int:
+        """Forget processed messages older than ``older_than`` (platforms redeliver within hours, not
+        days); returns how many were removed. Keeps the dedupe table bounded."""
+        cutoff = _ts(self._clock() - older_than)
+        with self._write() as db:
+            return db.execute("DELETE FROM processed_messages WHERE processed_at < ?", [cutoff]).rowcount
+
+    @staticmethod
+    def _record(db: Database, channel: str, chat_id: str, message_id: str, replies: str, at: str) -> bool:
+        cursor = db.execute(
+            "INSERT INTO processed_messages (channel, chat_id, message_id, processed_at, replies)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [channel, chat_id, message_id, at, replies],
+        )
+        return cursor.rowcount == 1
+
+    @staticmethod
+    def _merge_profile(db: Database, channel: str, chat_id: str, profile: Profile, at: str) -> None:
+        values = profile.model_dump()
+        if all(values[name] is None for name in _PROFILE_FIELDS):
+            return
+        columns = ", ".join(_PROFILE_FIELDS)
+        marks = ", ".join("?" for _ in _PROFILE_FIELDS)
+        merge = ", ".join(f"{name} = COALESCE(excluded.{name}, profiles.{name})" for name in _PROFILE_FIELDS)
+        db.execute(
+            f"INSERT INTO profiles (channel, chat_id, {columns}, updated_at) VALUES (?, ?, {marks}, ?)"
+            f" ON CONFLICT (channel, chat_id) DO UPDATE SET {merge}, updated_at = excluded.updated_at",
+            [channel, chat_id, *(values[name] for name in _PROFILE_FIELDS), at],
+        )
+
+    @staticmethod
+    def _own(db: Database, channel: str, chat_id: str, booking: OwnedBooking, at: str) -> None:
+        # The turn's chat is the owner, whatever the booking says; ownership never moves between chats.
+        cursor = db.execute(
+            "INSERT INTO owned_bookings"
+            " (tenant, booking_id, channel, chat_id, start, service_name, status, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (tenant, booking_id) DO UPDATE SET start = excluded.start,"
+            " service_name = excluded.service_name, status = excluded.status,"
+            " updated_at = excluded.updated_at"
+            " WHERE owned_bookings.channel = excluded.channel AND owned_bookings.chat_id = excluded.chat_id",
+            [
+                booking.tenant,
+                booking.booking_id,
+                channel,
+                chat_id,
+                _ts(booking.start),
+                booking.service_name,
+                ACTIVE,
+                at,
+                at,
+            ],
+        )
+        if cursor.rowcount != 1:
+            log.warning(
+                "booking %s/%s is owned by another chat; ownership kept", booking.tenant, booking.booking_id
+            )
