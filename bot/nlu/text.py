@@ -27,3 +27,8 @@ WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 def words(text: str) -> list[str]:
     """The folded words of a text (letters and digits), dropping punctuation."""
     return WORD_RE.findall(fold(text))
+
+
+def wordset(text: str) -> frozenset[str]:
+    """The space-separated words of a literal, as a set (keeps long word lists readable)."""
+    return frozenset(text.split())

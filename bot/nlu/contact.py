@@ -1,0 +1,121 @@
+"""Names, email addresses and phone numbers in free text, and masks for logging them."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+from bot.nlu.lexicon import WORDS
+from bot.nlu.text import wordset
+
+_EMAIL = re.compile(
+    r"(?<![\w.+-])([a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
+    r"@((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})(?![\w-])",
+    re.IGNORECASE,
+)
+
+
+def extract_email(text: str) -> str | None:
+    """The first valid email address, with its domain lowercased (the local part is kept)."""
+    if not isinstance(text, str):
+        return None
+    for m in _EMAIL.finditer(text[:5000]):
+        local, domain = m.group(1), m.group(2).lower()
+        if len(local) > 64 or len(domain) > 253 or ".." in local:
+            continue
+        return f"{local}@{domain}"
+    return None
+
+
+def extract_phone(text: str, default_region: str | None = None) -> str | None:
+    """The first valid phone number as E.164 ("+351912345678"). Without a default region only
+    numbers written with their country code (+351 or 00351) are understood."""
+    if not isinstance(text, str):
+        return None
+    sample = re.sub(r"(?<![\d+])00(?=[1-9]\d{6,})", "+", text[:1000])
+    region = (default_region or "ZZ").upper()
+    try:
+        for match in phonenumbers.PhoneNumberMatcher(sample, region):
+            number = match.number
+            if phonenumbers.is_valid_number(number):
+                return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    except Exception:  # phonenumbers raises its own errors on odd input; a miss is None
+        return None
+    return None
+
+
+def mask_phone(phone: str) -> str:
+    """ "+351912345567" -> "+35191****567": enough to recognise it in a log, not to call it."""
+    if len(phone) <= 5:
+        return "*" * len(phone)
+    keep_head = min(6, max(1, len(phone) - 7))
+    return phone[:keep_head] + "*" * (len(phone) - keep_head - 3) + phone[-3:]
+
+
+def mask_email(email: str) -> str:
+    """ "pat@example.com" -> "p***@example.com"."""
+    local, at, domain = email.partition("@")
+    if not at:
+        return "***"
+    return f"{local[:1]}***@{domain}"
+
+
+_INTRO = re.compile(
+    r"^(?:(?:hi|hello|hey|ola|olá|hola|hallo|bonjour|salut|oi)[\s,!.]+)?"
+    r"(?:i'm|i’m|im|i am|my name is|my name's|name is|name's|name:|this is|it's|it is|call me"
+    r"|soy|me llamo|mi nombre es|ich heiße|ich heisse|ich bin|mein name ist|je m'appelle"
+    r"|je m’appelle|je suis|moi c'est|mon nom est|eu sou|sou o|sou a|sou|meu nome é|meu nome e"
+    r"|chamo-me|me chamo|o meu nome é)\s+(?P<name>.+)$",
+    re.IGNORECASE,
+)
+_NAME_WORD = re.compile(r"^[^\W\d_]+(?:['’-][^\W\d_]+)*\.?$")
+_PARTICLES = frozenset({"da", "de", "do", "dos", "das", "van", "von", "der", "den", "la", "le",
+                        "del", "di", "du", "y", "e", "ter", "bin", "al"})
+# Words that show a message is not a name ("I'm free tomorrow", "yes please").
+_NOT_NAMES = wordset(
+    "yes no ok okay sure hi hello hey thanks thank please help book booking appointment cancel"
+    " i me my you we it is are was the a an and or but not in at on to for with from of"
+    " free busy fine good great here there looking interested available sorry ready happy"
+    " new just back done late early sick what when where how why who which can could would"
+    " want need like today tomorrow morning afternoon evening tonight time haircut"
+    " service services slot slots any anyone whoever none nothing stop start restart menu"
+    " si sí ja nein oui non sim não nao gracias danke merci obrigado obrigada por favor bitte"
+    " going coming calling texting trying just also still very really"
+)
+_DATE_WORDS = frozenset(w for table in WORDS.values() for w, c in table.items()
+                        if c != "_" and not c.isdigit() and len(w) > 2)
+
+
+def _tidy(word: str) -> str:
+    if word.lower() in _PARTICLES:
+        return word.lower()
+    return word[:1].upper() + word[1:].lower()
+
+
+def extract_name(text: str) -> str | None:
+    """A person's name from "I'm Pat Patient", "my name is Pat", "soy Ana", "ich heiße Max" or a
+    message that is just a name ("Pat Patient"). None for digits, emails, sentences or words that
+    are clearly something else. An all-lowercase or all-uppercase name is title-cased."""
+    if not isinstance(text, str):
+        return None
+    text = text.strip().strip(".!,;")
+    if not text or len(text) > 80 or "@" in text or any(ch.isdigit() for ch in text):
+        return None
+    m = _INTRO.match(text)
+    candidate = m.group("name") if m else text
+    candidate = re.sub(r"[\s,.!]+(?:here|thanks|thank you|please|obrigad[oa]|gracias|danke"
+                       r"|merci)[\s.!]*$", "", candidate, flags=re.IGNORECASE).strip(" .,!")
+    words = candidate.split()
+    if not 1 <= len(words) <= 4:
+        return None
+    if not all(_NAME_WORD.match(w) for w in words):
+        return None
+    lowered = [w.lower().strip(".") for w in words]
+    if lowered[0] in _PARTICLES or any(w in _NOT_NAMES for w in lowered):
+        return None
+    if m is None and any(w in _DATE_WORDS for w in lowered):
+        return None  # "friday", "mañana": a date, not a name
+    if candidate.islower() or candidate.isupper():
+        return " ".join(_tidy(w) for w in words)
+    return " ".join(words)

@@ -1,0 +1,125 @@
+"""Several slots in one message: "a haircut with Ana tomorrow at 3" -> service, practitioner, when."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from rapidfuzz import fuzz
+
+from bot.nlu.lexicon import WORDS
+from bot.nlu.text import fold, wordset
+from bot.nlu.when import When, interpret_when
+
+
+@dataclass(frozen=True)
+class Request:
+    service_index: int | None
+    practitioner_index: int | None
+    when: When
+
+
+_THRESHOLD = 85.0
+_AFTER_WITH = 75.0  # "with Anna" is a practitioner even with a typo
+_WITH = frozenset({"with", "con", "mit", "avec", "com", "by", "bei", "chez", "w"})
+_WORD = re.compile(r"[\w']+")
+# Words never matched against labels: they belong to the rest of the sentence.
+_SKIP = wordset(
+    "a an the i i'd id like want would to book get have for with at on in me my please can could"
+    " and or of is it this next some appointment booking session un una el la los las de del"
+    " quiero para con en ein eine einen der die das den mit am um ich fur le les des je"
+    " avec pour um uma o os as com para eu"
+) | frozenset(w for table in WORDS.values() for w, c in table.items() if c != "_")
+
+
+def _label(item: object) -> str:
+    """A label from a Choice-like object, an (id, label) pair, or a plain string."""
+    if isinstance(item, str):
+        return item
+    label = getattr(item, "label", None)
+    if isinstance(label, str):
+        return label
+    if isinstance(item, (tuple, list)) and len(item) >= 2:
+        return str(item[1])
+    return str(item)
+
+
+@dataclass(frozen=True)
+class _Hit:
+    index: int
+    score: float
+    start: int  # word positions [start, end)
+    end: int
+
+
+def _best(words: list[str], labels: list[str], threshold: float,
+          with_at: frozenset[int]) -> _Hit | None:
+    """The label best matched by a run of words (a typo or a missing space allowed), if it is
+    a confident and unambiguous match."""
+    per_label: list[_Hit] = []
+    for index, label in enumerate(labels):
+        target_words = [w for w in fold(label).replace("-", " ").split() if w]
+        if not target_words:
+            continue
+        target = "".join(target_words)
+        best = _Hit(index, 0.0, 0, 0)
+        for size in range(1, len(target_words) + 2):
+            for start in range(0, len(words) - size + 1):
+                chunk = words[start:start + size]
+                if (chunk[0] in _SKIP or chunk[-1] in _SKIP) and start - 1 not in with_at:
+                    continue
+                score = fuzz.ratio("".join(chunk), target)
+                if size == 1 and len(target_words) > 1:
+                    # one word of a longer label: a first name ("ana" -> "Ana Silva"), a
+                    # distinctive word ("massage" -> "Sports massage")
+                    word_score = max(fuzz.ratio(chunk[0], t) for t in target_words)
+                    if len(chunk[0]) >= 3:
+                        score = max(score, word_score - 3)
+                if start - 1 in with_at:
+                    score += 10  # "with X" names a person
+                if score > best.score:
+                    best = _Hit(index, score, start, start + size)
+        per_label.append(best)
+    ranked = sorted(per_label, key=lambda h: h.score, reverse=True)
+    if not ranked or ranked[0].score < threshold:
+        return None
+    if len(ranked) > 1 and ranked[1].score >= ranked[0].score - 5 and (
+            ranked[1].start, ranked[1].end) == (ranked[0].start, ranked[0].end):
+        return None  # the same words fit two labels equally well
+    return ranked[0]
+
+
+def extract_request(text: str, services: Sequence[object], practitioners: Sequence[object],
+                    now: datetime, tz: str | ZoneInfo | None = None,
+                    languages: Sequence[str] = ("en",)) -> Request:
+    """Service, practitioner and date/time said in one message; each may be None/empty."""
+    if not isinstance(text, str):
+        return Request(None, None, When())
+    folded = fold(text[:1000])
+    spans = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(folded)][:200]
+    words = [w for w, _, _ in spans]
+    with_at = frozenset(i for i, w in enumerate(words) if w in _WITH)
+    service = _best(words, [_label(s) for s in services], _THRESHOLD, frozenset())
+    practitioner = _best(words, [_label(p) for p in practitioners], _AFTER_WITH, with_at)
+    if practitioner is not None and practitioner.start - 1 not in with_at \
+            and practitioner.score < _THRESHOLD:
+        practitioner = None
+    if service is not None and practitioner is not None and \
+            service.start < practitioner.end and practitioner.start < service.end:
+        # the same words: "with X" or the better score decides
+        if practitioner.start - 1 in with_at or practitioner.score > service.score:
+            service = None
+        else:
+            practitioner = None
+    # Names are not dates ("April", "Friday Spa"): hide the matched words before reading the when.
+    rest = folded
+    for hit in (service, practitioner):
+        if hit is not None:
+            s, e = spans[hit.start][1], spans[hit.end - 1][2]
+            rest = rest[:s] + " " * (e - s) + rest[e:]
+    when = interpret_when(rest, now, tz, languages)
+    return Request(service.index if service else None,
+                   practitioner.index if practitioner else None, when)

@@ -1,0 +1,104 @@
+"""Resolve what a customer calls their time zone ("Berlin", "NYC", "EST", "UTC+2") to an IANA name."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from functools import cache
+from types import MappingProxyType
+
+from bot.nlu.text import fold
+
+# Abbreviations and everyday names that are not IANA city names. An abbreviation stands for the
+# place most customers who use it live in (EST -> New York), not a fixed offset, so daylight saving
+# time stays right.
+_ALIASES = MappingProxyType({
+    "est": "America/New_York", "edt": "America/New_York", "eastern": "America/New_York",
+    "et": "America/New_York", "cst": "America/Chicago", "cdt": "America/Chicago",
+    "central": "America/Chicago", "ct": "America/Chicago", "mst": "America/Denver",
+    "mdt": "America/Denver", "mountain": "America/Denver", "pst": "America/Los_Angeles",
+    "pdt": "America/Los_Angeles", "pacific": "America/Los_Angeles", "pt": "America/Los_Angeles",
+    "akst": "America/Anchorage", "hst": "Pacific/Honolulu", "hawaii": "Pacific/Honolulu",
+    "gmt": "Etc/UTC", "utc": "Etc/UTC", "z": "Etc/UTC", "zulu": "Etc/UTC",
+    "bst": "Europe/London", "uk": "Europe/London", "england": "Europe/London",
+    "britain": "Europe/London", "great britain": "Europe/London", "scotland": "Europe/London",
+    "wales": "Europe/London", "cet": "Europe/Berlin", "cest": "Europe/Berlin",
+    "met": "Europe/Berlin", "wet": "Europe/Lisbon",
+    "eet": "Europe/Athens", "eest": "Europe/Athens", "ist": "Asia/Kolkata",
+    "jst": "Asia/Tokyo", "kst": "Asia/Seoul", "aest": "Australia/Sydney",
+    "aedt": "Australia/Sydney", "awst": "Australia/Perth", "nzst": "Pacific/Auckland",
+    "nyc": "America/New_York", "ny": "America/New_York", "new york city": "America/New_York",
+    "manhattan": "America/New_York", "brooklyn": "America/New_York", "boston": "America/New_York",
+    "washington": "America/New_York", "washington dc": "America/New_York", "dc": "America/New_York",
+    "philadelphia": "America/New_York", "miami": "America/New_York", "atlanta": "America/New_York",
+    "la": "America/Los_Angeles", "san francisco": "America/Los_Angeles",
+    "sf": "America/Los_Angeles", "seattle": "America/Los_Angeles",
+    "san diego": "America/Los_Angeles", "las vegas": "America/Los_Angeles",
+    "portland": "America/Los_Angeles", "houston": "America/Chicago", "dallas": "America/Chicago",
+    "austin": "America/Chicago", "texas": "America/Chicago", "california": "America/Los_Angeles",
+    "munich": "Europe/Berlin", "munchen": "Europe/Berlin", "frankfurt": "Europe/Berlin",
+    "hamburg": "Europe/Berlin", "cologne": "Europe/Berlin", "koln": "Europe/Berlin",
+    "germany": "Europe/Berlin", "deutschland": "Europe/Berlin", "alemania": "Europe/Berlin",
+    "allemagne": "Europe/Berlin", "alemanha": "Europe/Berlin", "spain": "Europe/Madrid",
+    "espana": "Europe/Madrid", "espagne": "Europe/Madrid", "spanien": "Europe/Madrid",
+    "espanha": "Europe/Madrid", "barcelona": "Europe/Madrid", "valencia": "Europe/Madrid",
+    "sevilla": "Europe/Madrid", "seville": "Europe/Madrid", "france": "Europe/Paris",
+    "francia": "Europe/Paris", "frankreich": "Europe/Paris", "franca": "Europe/Paris",
+    "lyon": "Europe/Paris", "marseille": "Europe/Paris", "portugal": "Europe/Lisbon",
+    "lisboa": "Europe/Lisbon", "porto": "Europe/Lisbon", "oporto": "Europe/Lisbon",
+    "brazil": "America/Sao_Paulo", "brasil": "America/Sao_Paulo", "rio": "America/Sao_Paulo",
+    "rio de janeiro": "America/Sao_Paulo", "ireland": "Europe/Dublin", "italy": "Europe/Rome",
+    "milan": "Europe/Rome", "milano": "Europe/Rome", "roma": "Europe/Rome",
+    "netherlands": "Europe/Amsterdam", "holland": "Europe/Amsterdam", "japan": "Asia/Tokyo",
+    "india": "Asia/Kolkata", "mumbai": "Asia/Kolkata", "delhi": "Asia/Kolkata",
+    "new delhi": "Asia/Kolkata", "bangalore": "Asia/Kolkata", "beijing": "Asia/Shanghai",
+    "china": "Asia/Shanghai", "mexico": "America/Mexico_City", "munique": "Europe/Berlin",
+    "londres": "Europe/London", "nueva york": "America/New_York", "nova iorque": "America/New_York",
+    "genf": "Europe/Zurich", "geneva": "Europe/Zurich", "switzerland": "Europe/Zurich",
+    "schweiz": "Europe/Zurich", "austria": "Europe/Vienna", "osterreich": "Europe/Vienna",
+    "wien": "Europe/Vienna", "praha": "Europe/Prague", "warszawa": "Europe/Warsaw",
+    "kyiv": "Europe/Kyiv", "kiev": "Europe/Kyiv", "moskau": "Europe/Moscow",
+})
+
+_OFFSET = re.compile(r"^(?:utc|gmt)\s*([+-])\s*(\d{1,2})(?::?00)?$")
+
+
+@cache
+def _known() -> MappingProxyType[str, str]:
+    """Every IANA name (folded) and every zone's last component ("new york") -> zone name.
+
+    Built once, on first use, from the tz database that ships with Python's tzdata package.
+    """
+    table: dict[str, str] = {}
+    zones = sorted(zoneinfo.available_timezones())
+    for name in zones:
+        table[name.lower()] = name
+    for name in zones:
+        if name.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/")) or "/" not in name:
+            continue
+        city = fold(name.rsplit("/", 1)[1].replace("_", " "))
+        table.setdefault(city, name)
+    for alias, name in _ALIASES.items():
+        table[alias] = name
+    return MappingProxyType(table)
+
+
+def resolve_timezone(text: str) -> str | None:
+    """The IANA zone a customer names, or None: "Berlin", "america/new_york", "EST", "UTC+2"."""
+    key = fold(text).strip(" .,!?:;\"'").replace(" / ", "/")
+    if not key or len(key) > 64:
+        return None
+    m = _OFFSET.match(key)
+    if m is not None:
+        hours = int(m.group(2))
+        if hours == 0:
+            return "Etc/UTC"
+        if hours > 14:
+            return None
+        # POSIX-style Etc names have the sign inverted: UTC+2 is Etc/GMT-2.
+        return f"Etc/GMT{'-' if m.group(1) == '+' else '+'}{hours}"
+    table = _known()
+    found = table.get(key) or table.get(key.replace(" ", "_"))
+    if found is None and key.startswith("the "):
+        found = table.get(key[4:])
+    return found
