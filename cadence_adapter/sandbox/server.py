@@ -32,10 +32,12 @@ def _bind(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
+        # Listening now means a client that reads the printed URL can connect at once: the kernel
+        # queues its connection until uvicorn starts accepting.
+        sock.listen(2048)
     except OSError:
         sock.close()
         raise
-    sock.set_inheritable(True)
     return sock
 
 
@@ -102,6 +104,9 @@ def run(host: str, port: int, db: Path | None, seed: Path | None) -> int:
         print(f"Demo org keys (Authorization: Bearer ...)  {keys}", flush=True)
     try:
         uvicorn.Server(_config(app, log_level="warning")).run(sockets=[sock])
+    except KeyboardInterrupt:
+        # uvicorn shuts down gracefully on Ctrl-C, then re-raises the signal it captured.
+        pass
     finally:
         sock.close()
     return 0

@@ -206,3 +206,13 @@ async def test_rate_limit_none_disables_it(app: Starlette) -> None:
     async with client_for(app) as client:
         statuses = {(await client.get(PUBLIC)).status_code for _ in range(300)}
     assert statuses == {200}
+
+
+async def test_an_unescaped_plus_in_a_query_offset_still_parses(app: Starlette) -> None:
+    # "+01:00" typed into a URL by hand arrives as " 01:00"; the sandbox reads it as meant.
+    url = (
+        f"{PUBLIC}/availability?service_id=svc_60&from=2026-06-02T10:00:00+01:00&to=2026-06-02T10:30:00+01:00"
+    )
+    async with client_for(app) as client:
+        response = await client.get(url)
+    assert [s["start"] for s in response.json()["slots"]] == [z("2026-06-02 09:00"), z("2026-06-02 09:15")]
