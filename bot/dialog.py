@@ -1,0 +1,1040 @@
+"""The conversation as an explicit state machine: ``(state, inbound) -> (state, replies)``.
+
+Booking::
+
+    tenant -> service -> (practitioner) -> when -> slot -> details -> confirm -> booked
+                                            ^        |                   |
+                                            +--------+ another day       +-- 409 / 422: back to slot
+
+Managing a booking (bookings made in this chat only)::
+
+    bookings -> booking -> cancel -> (cancelled)
+                        +-> when -> slot -> confirm (a move) -> booked
+
+``_advance`` is the one place that decides what to ask next: it walks the booking line and asks for
+the first thing still missing, so a message that fills several steps at once ("a haircut with Ana
+tomorrow at 3pm") skips straight to the first gap. Commands (help, start over, my bookings, time zone,
+language, try again) work in every stage. Cadence being unreachable never loses the conversation: the
+step returns the state it was given, remembers the message, and "try again" replays it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.core import get_global
+from pydantic import BaseModel
+
+from bot.i18n import supported, t
+from bot.nlu.choices import Choice, match_choice
+from bot.nlu.commands import Command, CommandKind, detect_command
+from bot.nlu.contact import extract_email, extract_name, extract_phone
+from bot.nlu.request import Request, extract_request
+from bot.nlu.when import When, interpret_when
+from bot.nlu.yesno import interpret_yes_no
+from bot.offers import Offer, Want, fetch_range, page, plan_offer
+from bot.render import customer_zone, format_day, format_duration, format_slot, format_time_of_day, zone_city
+from bot.tenants import TenantDirectory, TenantInfo
+from bot.types import Inbound, Option, Outcome, OwnedBooking, Profile, Reply
+from cadence_adapter import (
+    BadRequest,
+    Booking,
+    CadenceClient,
+    Customer,
+    NotFound,
+    RateLimited,
+    Slot,
+    SlotNotOpen,
+    SlotTaken,
+    Unavailable,
+)
+
+__all__ = ["Conversation", "Dialog", "OwnedLookup", "Pick", "Stage"]
+
+MAX_TEXT = 2000
+"""Longer messages are cut before understanding: nobody books in an essay, and it bounds the cost."""
+
+
+class Stage(StrEnum):
+    TENANT = "tenant"
+    SERVICE = "service"
+    PRACTITIONER = "practitioner"
+    WHEN = "when"
+    SLOT = "slot"
+    DETAILS = "details"
+    CONFIRM = "confirm"
+    BOOKED = "booked"
+    BOOKINGS = "bookings"
+    BOOKING = "booking"
+    CANCEL = "cancel"
+
+
+class Pick(BaseModel):
+    """One option on offer: what it does (``kind``), its payload, and what the customer sees."""
+
+    kind: str
+    value: str = ""
+    label: str
+
+
+class Retry(BaseModel):
+    text: str = ""
+    choice: str | None = None
+
+
+class Conversation(BaseModel):
+    """Everything the dialog remembers between turns; stored as JSON by the engine."""
+
+    id: str
+    stage: Stage = Stage.TENANT
+    tenant: str | None = None
+    language: str = "en"
+    timezone: str | None = None
+    greeted: bool = False
+    service_id: str | None = None
+    practitioner_id: str | None = None
+    practitioner_asked: bool = False
+    want: Want | None = None
+    slots: tuple[Slot, ...] = ()
+    slot: Slot | None = None
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    picks: tuple[Pick, ...] = ()
+    seq: int = 0
+    question: str = ""
+    target: str | None = None
+    """The booking being moved or cancelled."""
+    moving: bool = False
+    booked: Booking | None = None
+    retry: Retry | None = None
+
+
+OwnedLookup = Callable[[str, str, str], Awaitable[Sequence[OwnedBooking]]]
+"""``(channel, chat_id, tenant) -> bookings this chat made``: the store, seen from the dialog."""
+
+
+@dataclass
+class Turn:
+    """One step's working set. Handlers mutate it; ``Dialog.step`` turns it into an Outcome."""
+
+    conv: Conversation
+    profile: Profile
+    inbound: Inbound
+    now: datetime
+    tenant: TenantInfo | None = None
+    replies: list[Reply] = field(default_factory=list)
+    owned: list[OwnedBooking] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
+    learned: dict[str, str] = field(default_factory=dict)
+    """Profile fields learned this turn (name, email, phone, timezone, language)."""
+
+    @property
+    def lang(self) -> str:
+        return self.conv.language
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        # English is always understood too: customers mix it in everywhere.
+        return (self.conv.language, "en") if self.conv.language != "en" else ("en",)
+
+    def say(self, key: str, **values: Any) -> None:
+        self.replies.append(Reply(text=t(self.lang, key, **values)))
+
+    @property
+    def zone(self) -> ZoneInfo:
+        business = self.tenant.zone if self.tenant else ZoneInfo("UTC")
+        phone = self.conv.phone or self.profile.phone or self.inbound.sender_phone
+        return customer_zone(self.conv.timezone or self.profile.timezone, phone, business)
+
+    def when(self, start: datetime) -> str:
+        return format_slot(
+            start, self.zone, self.lang, business_zone=self.tenant.zone if self.tenant else None
+        )
+
+
+def _region(zone: ZoneInfo) -> str | None:
+    """The country of a zone (Europe/Lisbon -> PT): the default region for local phone numbers."""
+    territory = get_global("zone_territories").get(zone.key)
+    return str(territory) if territory else None
+
+
+class Dialog:
+    """The booking conversation; :meth:`step` is the engine's :data:`bot.types.DialogStep`."""
+
+    def __init__(
+        self,
+        directory: TenantDirectory,
+        owned_bookings: OwnedLookup,
+        *,
+        default_tenant: str | None = None,
+        default_language: str = "en",
+    ) -> None:
+        self.directory = directory
+        self.owned_bookings = owned_bookings
+        self.default_tenant = default_tenant
+        self.default_language = default_language
+
+    # -- the turn ------------------------------------------------------------------------------
+
+    async def step(
+        self, state: dict[str, Any] | None, profile: Profile, inbound: Inbound, now: datetime
+    ) -> Outcome:
+        conv = Conversation.model_validate(state) if state else self._fresh(profile, inbound)
+        turn = Turn(conv=conv, profile=profile, inbound=inbound, now=now)
+        try:
+            await self._dispatch(turn)
+        except (Unavailable, RateLimited):
+            # Keep what we had, remember the message, and let "try again" replay it.
+            kept = Conversation.model_validate(state) if state else self._fresh(profile, inbound)
+            kept.retry = Retry(text=inbound.text[:MAX_TEXT], choice=inbound.choice)
+            apology = Reply(text=t(kept.language, "unavailable"))
+            return Outcome(state=kept.model_dump(mode="json"), replies=(apology,))
+        turn.conv.retry = None
+        return Outcome(
+            state=turn.conv.model_dump(mode="json"),
+            replies=tuple(turn.replies) or (Reply(text=t(turn.lang, "not_understood")),),
+            profile=Profile.model_validate(turn.learned),
+            owned=tuple(turn.owned),
+            released=tuple(turn.released),
+        )
+
+    def _fresh(self, profile: Profile, inbound: Inbound) -> Conversation:
+        language = supported(inbound.language) or supported(profile.language) or self.default_language
+        seed = f"{inbound.channel}:{inbound.chat_id}:{inbound.message_id}"
+        conv_id = hashlib.sha256(seed.encode()).hexdigest()[:16]
+        return Conversation(id=conv_id, language=language, timezone=_zone_name(inbound.timezone))
+
+    async def _dispatch(self, turn: Turn) -> None:
+        inbound = turn.inbound
+        tenant_slug = inbound.tenant or turn.conv.tenant or self.default_tenant
+        if tenant_slug and not await self._use_tenant(turn, tenant_slug, from_channel=bool(inbound.tenant)):
+            return
+        conv = turn.conv  # after _use_tenant: a new business means a new conversation
+        if (
+            turn.tenant
+            and not conv.greeted
+            and supported(turn.tenant.config.language)
+            and not inbound.language
+        ):
+            conv.language = supported(turn.tenant.config.language) or conv.language
+        if inbound.choice is not None:
+            pick = self._resolve_choice(conv, inbound.choice)
+            if pick is None:
+                turn.say("expired")
+                await self._ask_again(turn)
+            else:
+                await self._on_pick(turn, pick)
+            return
+        if inbound.contact_phone:
+            conv.phone = extract_phone(inbound.contact_phone, _region(turn.zone)) or inbound.contact_phone
+            turn.learned["phone"] = conv.phone
+            await self._advance(turn)
+            return
+        text = " ".join(inbound.text[:MAX_TEXT].split())
+        if not text:
+            await self._ask_again(turn, prefix="not_understood")
+            return
+        command = detect_command(text, turn.languages)
+        if command is not None and await self._on_command(turn, command):
+            return
+        if conv.stage not in _REQUEST_FIRST and (pick := self._match_pick(turn, text)) is not None:
+            await self._on_pick(turn, pick)
+            return
+        await _HANDLERS[conv.stage](self, turn, text)
+
+    # -- stages: free text in each ---------------------------------------------------------------
+
+    async def _in_tenant(self, turn: Turn, text: str) -> None:
+        if not turn.conv.question:  # the first "hi": ask before guessing a business from it
+            self._prompt(turn, Stage.TENANT, t(turn.lang, "ask_tenant"), ())
+            return
+        info = await self.directory.find(text)
+        if info is None:
+            turn.say("unknown_tenant", text=text[:60])
+            self._prompt(turn, Stage.TENANT, t(turn.lang, "ask_tenant"), ())
+            return
+        await self._use_tenant(turn, info.slug, from_channel=True)
+        await self._advance(turn)
+
+    def _parse_request(self, turn: Turn, text: str) -> Request:
+        assert turn.tenant is not None
+        return extract_request(
+            text,
+            [(s.id, s.name) for s in turn.tenant.services],
+            [(p.id, p.name) for p in turn.tenant.practitioners],
+            turn.now,
+            turn.zone,
+            turn.languages,
+        )
+
+    def _apply_request(self, turn: Turn, request: Request) -> bool:
+        """Take service, practitioner and time from one message; True when it named any."""
+        assert turn.tenant is not None
+        tenant, conv = turn.tenant, turn.conv
+        if request.service_index is not None:
+            self._choose_service(turn, tenant.services[request.service_index].id)
+        if request.practitioner_index is not None:
+            conv.practitioner_id = tenant.practitioners[request.practitioner_index].id
+            conv.practitioner_asked = True
+        if not request.when.is_empty:
+            conv.want, conv.slot = _want(request.when), None
+        return (
+            request.service_index is not None
+            or request.practitioner_index is not None
+            or not request.when.is_empty
+        )
+
+    def _choose_service(self, turn: Turn, service_id: str) -> None:
+        conv = turn.conv
+        if conv.service_id == service_id:
+            return
+        conv.service_id, conv.slot, conv.slots = service_id, None, ()
+        staff = turn.tenant.practitioners_for(service_id) if turn.tenant else ()
+        if conv.practitioner_id and all(p.id != conv.practitioner_id for p in staff):
+            conv.practitioner_id, conv.practitioner_asked = None, False
+
+    async def _in_request(self, turn: Turn, text: str) -> None:
+        """Service, practitioner and booked stages: anything may come in one message.
+
+        An option on offer wins only when the message names no service or practitioner itself:
+        "2" picks the second service, "a haircut friday at 3" fills three steps at once."""
+        conv = turn.conv
+        request = self._parse_request(turn, text)
+        pick = self._match_pick(turn, text)
+        if pick is not None and request.service_index is None and request.practitioner_index is None:
+            await self._on_pick(turn, pick)
+            return
+        if self._apply_request(turn, request):
+            await self._advance(turn)
+        elif conv.stage is Stage.BOOKED:
+            booked = interpret_yes_no(text, turn.languages) is True and conv.booked is not None
+            if booked and conv.booked is not None:
+                service = self._service_name(turn, conv.booked.service_id)
+                turn.say("already_booked", service=service, when=turn.when(conv.booked.start))
+            else:
+                turn.say("after_booking")
+        else:
+            await self._ask_again(turn, prefix="not_understood" if conv.greeted else None)
+
+    async def _in_when(self, turn: Turn, text: str) -> None:
+        """When and slot stages: a day or time refines the request; a follow-up keeps what it omits."""
+        conv = turn.conv
+        when = interpret_when(text, turn.now, turn.zone, turn.languages)
+        if not when.is_empty:
+            base = conv.want if conv.stage is Stage.SLOT and conv.want else Want()
+            conv.want, conv.slot = base.merged(_want(when)), None
+            await self._advance(turn)
+        elif not conv.moving and self._apply_request(turn, self._parse_request(turn, text)):
+            await self._advance(turn)
+        else:
+            turn.say("not_understood_when")
+            await self._ask_again(turn)
+
+    async def _in_details(self, turn: Turn, text: str) -> None:
+        conv = turn.conv
+        if self._name(turn) is None:
+            pick = self._match_pick(turn, text)
+            name = pick.value if pick is not None and pick.kind == "use_name" else extract_name(text)
+            if name is None:
+                turn.say("bad_name")
+                await self._advance(turn)
+                return
+            conv.name = name
+            turn.learned["name"] = name
+        else:
+            email = extract_email(text)
+            phone = None if email else extract_phone(text, _region(turn.zone))
+            if email is None and phone is None:
+                turn.say("bad_contact")
+                await self._advance(turn)
+                return
+            if email:
+                conv.email = email
+                turn.learned["email"] = email
+            if phone:
+                conv.phone = phone
+                turn.learned["phone"] = phone
+        await self._advance(turn)
+
+    async def _in_confirm(self, turn: Turn, text: str) -> None:
+        answer = interpret_yes_no(text, turn.languages)
+        if answer is True:
+            await self._book(turn)
+        elif answer is False:
+            self._prompt(turn, Stage.CONFIRM, t(turn.lang, "not_understood"), self._confirm_picks(turn))
+        else:
+            await self._in_when(turn, text)
+
+    async def _in_cancel(self, turn: Turn, text: str) -> None:
+        answer = interpret_yes_no(text, turn.languages)
+        if answer is True:
+            await self._cancel(turn)
+        elif answer is False:
+            turn.say("kept")
+            turn.conv.stage, turn.conv.picks = Stage.BOOKED, ()
+        else:
+            await self._ask_again(turn, prefix="ask_yes_no")
+
+    async def _in_choice_only(self, turn: Turn, text: str) -> None:
+        """Stages that only take one of the options on offer."""
+        await self._ask_again(turn, prefix="ask_yes_no")
+
+    # -- options ---------------------------------------------------------------------------------
+
+    def _prompt(self, turn: Turn, stage: Stage, question: str, picks: Sequence[Pick]) -> None:
+        """Ask ``question`` with ``picks`` as the options; a new offer retires every older button."""
+        conv = turn.conv
+        conv.stage, conv.question, conv.picks = stage, question, tuple(picks)
+        conv.seq += 1
+        turn.replies.append(Reply(text=question, options=self._options(conv)))
+
+    @staticmethod
+    def _options(conv: Conversation) -> tuple[Option, ...]:
+        return tuple(Option(value=f"{conv.seq}.{i}", label=p.label) for i, p in enumerate(conv.picks))
+
+    @staticmethod
+    def _resolve_choice(conv: Conversation, value: str) -> Pick | None:
+        seq, _, index = value.partition(".")
+        if seq != str(conv.seq) or not index.isdigit() or int(index) >= len(conv.picks):
+            return None
+        return conv.picks[int(index)]
+
+    def _match_pick(self, turn: Turn, text: str) -> Pick | None:
+        picks = turn.conv.picks
+        if not picks:
+            return None
+        choices = [
+            Choice(
+                label=p.label,
+                time=Slot.model_validate_json(p.value).start.astimezone(turn.zone).time().replace(tzinfo=None)
+                if p.kind == "slot"
+                else None,
+                is_any=p.kind == "practitioner" and not p.value,
+            )
+            for p in picks
+        ]
+        index = match_choice(text, choices, turn.languages)
+        return picks[index] if index is not None else None
+
+    async def _ask_again(self, turn: Turn, prefix: str | None = None) -> None:
+        """Repeat the current question (after help, a language change, an expired button...)."""
+        if prefix:
+            turn.say(prefix)
+        conv = turn.conv
+        if (
+            conv.stage in (Stage.SLOT, Stage.BOOKINGS, Stage.BOOKING, Stage.CANCEL, Stage.CONFIRM)
+            and conv.picks
+        ):
+            turn.replies.append(Reply(text=conv.question, options=self._options(conv)))
+        elif conv.stage is Stage.BOOKED:
+            turn.say("after_booking")
+        else:
+            await self._advance(turn)
+
+    async def _on_pick(self, turn: Turn, pick: Pick) -> None:
+        conv = turn.conv
+        match pick.kind:
+            case "service":
+                self._choose_service(turn, pick.value)
+            case "practitioner":
+                conv.practitioner_id, conv.practitioner_asked = pick.value or None, True
+            case "slot":
+                conv.slot = Slot.model_validate_json(pick.value)
+            case "day":
+                conv.want = (conv.want or Want()).merged(
+                    Want(dates=(datetime.fromisoformat(pick.value).date(),))
+                )
+            case "earlier" | "later":
+                await self._page(turn, pick.kind)
+                return
+            case "another_day":
+                conv.want, conv.slot = None, None
+                self._prompt(turn, Stage.WHEN, t(turn.lang, "ask_day"), ())
+                return
+            case "book":
+                await self._book(turn)
+                return
+            case "change_time":
+                conv.want, conv.slot = None, None
+            case "change_details":
+                conv.name = conv.email = conv.phone = None
+                conv.stage = Stage.DETAILS
+                self._prompt(turn, Stage.DETAILS, t(turn.lang, "ask_name"), ())
+                return
+            case "restart":
+                await self._restart(turn)
+                return
+            case "use_name":
+                conv.name = pick.value
+                turn.learned["name"] = pick.value
+            case "booking":
+                await self._show_booking(turn, pick.value)
+                return
+            case "move":
+                await self._start_move(turn, pick.value)
+                return
+            case "cancel":
+                await self._ask_cancel(turn, pick.value)
+                return
+            case "cancel_yes":
+                await self._cancel(turn)
+                return
+            case "keep":
+                turn.say("kept")
+                conv.stage, conv.picks = Stage.BOOKED, ()
+                return
+        await self._advance(turn)
+
+    # -- what to ask next ------------------------------------------------------------------------
+
+    async def _advance(self, turn: Turn) -> None:
+        conv, tenant = turn.conv, turn.tenant
+        if tenant is None:
+            self._prompt(turn, Stage.TENANT, t(turn.lang, "ask_tenant"), ())
+            return
+        if not conv.greeted:
+            conv.greeted = True
+            turn.say("greeting", business=tenant.org.name)
+        if not tenant.services:
+            turn.say("no_services", business=tenant.org.name)
+            return
+        service = tenant.service(conv.service_id)
+        if service is None and len(tenant.services) == 1:
+            service = tenant.services[0]
+            conv.service_id = service.id
+        if service is None:
+            picks = [Pick(kind="service", value=s.id, label=s.name) for s in tenant.services]
+            self._prompt(turn, Stage.SERVICE, t(turn.lang, "ask_service"), picks)
+            return
+        staff = tenant.practitioners_for(service.id)
+        if tenant.config.ask_practitioner and not conv.practitioner_asked and len(staff) > 1:
+            picks = [Pick(kind="practitioner", value=p.id, label=p.name) for p in staff]
+            picks.append(Pick(kind="practitioner", value="", label=t(turn.lang, "any_practitioner")))
+            self._prompt(
+                turn, Stage.PRACTITIONER, t(turn.lang, "ask_practitioner", service=service.name), picks
+            )
+            return
+        if conv.slot is None:
+            if conv.want is None:
+                key = "ask_when_move" if conv.moving else "ask_when"
+                self._prompt(turn, Stage.WHEN, t(turn.lang, key, service=service.name), ())
+                return
+            if not await self._offer(turn):
+                return
+        if conv.moving:
+            await self._confirm(turn)
+            return
+        if self._name(turn) is None:
+            default = turn.inbound.sender_name
+            picks = (
+                [Pick(kind="use_name", value=default, label=t(turn.lang, "use_name", name=default))]
+                if default
+                else []
+            )
+            self._prompt(turn, Stage.DETAILS, t(turn.lang, "ask_name"), picks)
+            return
+        if self._contact(turn) is None:
+            self._prompt(turn, Stage.DETAILS, t(turn.lang, "ask_contact"), ())
+            turn.replies[-1] = turn.replies[-1].model_copy(update={"request_contact": True})
+            return
+        await self._confirm(turn)
+
+    @staticmethod
+    def _name(turn: Turn) -> str | None:
+        return turn.conv.name or turn.profile.name
+
+    @staticmethod
+    def _contact(turn: Turn) -> Customer | None:
+        conv, profile = turn.conv, turn.profile
+        email = conv.email or (None if conv.phone else profile.email)
+        phone = conv.phone or (None if conv.email else profile.phone) or turn.inbound.sender_phone
+        name = conv.name or profile.name
+        if not name or not (email or phone):
+            return None
+        return Customer(name=name, email=email, phone=phone)
+
+    # -- offering slots --------------------------------------------------------------------------
+
+    async def _availability(self, turn: Turn, start: datetime, end: datetime) -> list[Slot]:
+        assert turn.tenant is not None and turn.conv.service_id is not None
+        availability = await self.directory.public(turn.tenant.slug).get_availability(
+            turn.conv.service_id, start=start, end=end, practitioner_id=turn.conv.practitioner_id
+        )
+        return sorted(availability.slots, key=lambda s: s.start)
+
+    async def _offer(self, turn: Turn, intro: str | None = None) -> bool:
+        """Offer slots for the request; True when the exact slot asked for is open (and now chosen)."""
+        conv = turn.conv
+        want = conv.want or Want()
+        start, end = fetch_range(want, turn.zone, turn.now)
+        slots = await self._availability(turn, start, end)
+        offer = plan_offer(slots, want, turn.zone, turn.now)
+        if offer.exact is not None and intro is None:
+            conv.slot = offer.exact
+            return True
+        self._present(turn, offer, want, intro)
+        return False
+
+    def _present(self, turn: Turn, offer: Offer, want: Want, intro: str | None) -> None:
+        conv, service = turn.conv, self._service_name(turn)
+        if intro:
+            turn.say(intro)
+        if offer.slots:
+            days = {s.start.astimezone(turn.zone).date() for s in offer.slots}
+            if want.at is not None and offer.exact is None and intro is None:
+                asked = datetime.combine(want.days[0] if want.days else turn.now.date(), want.at, turn.zone)
+                turn.say("offer_nearest", time=format_time_of_day(asked, turn.lang))
+            elif len(days) == 1:
+                turn.say("offer_on", service=service, day=format_day(days.pop(), turn.lang))
+            else:
+                turn.say("offer", service=service)
+            self._offer_slots(turn, offer.slots)
+        elif offer.nearest_days:
+            days_text = ", ".join(format_day(d, turn.lang) for d in want.days[:3])
+            picks = [
+                Pick(kind="day", value=d.isoformat(), label=format_day(d, turn.lang))
+                for d in offer.nearest_days
+            ]
+            picks.append(Pick(kind="another_day", label=t(turn.lang, "another_day")))
+            self._prompt(turn, Stage.SLOT, t(turn.lang, "nothing_on", days=days_text), picks)
+            conv.slots = ()
+        else:
+            conv.want = None
+            self._prompt(turn, Stage.WHEN, t(turn.lang, "nothing_at_all"), ())
+
+    def _offer_slots(self, turn: Turn, slots: Sequence[Slot]) -> None:
+        turn.conv.slots = tuple(slots)
+        picks = [Pick(kind="slot", value=s.model_dump_json(), label=turn.when(s.start)) for s in slots]
+        picks += [
+            Pick(kind="earlier", label=t(turn.lang, "earlier")),
+            Pick(kind="later", label=t(turn.lang, "later")),
+            Pick(kind="another_day", label=t(turn.lang, "another_day")),
+        ]
+        self._prompt(turn, Stage.SLOT, t(turn.lang, "pick_slot"), picks)
+
+    async def _page(self, turn: Turn, direction: str) -> None:
+        conv = turn.conv
+        if not conv.slots:
+            await self._ask_again(turn)
+            return
+        anchor = conv.slots[0].start if direction == "earlier" else conv.slots[-1].start
+        if direction == "earlier":
+            start, end = max(turn.now, anchor - timedelta(days=14)), anchor
+        else:
+            start, end = anchor + timedelta(minutes=1), anchor + timedelta(days=14)
+        found = page(await self._availability(turn, start, end), anchor, direction, turn.now)
+        if found:
+            turn.say(f"offer_{direction}")
+            self._offer_slots(turn, found)
+        else:
+            turn.say("no_earlier" if direction == "earlier" else "no_later")
+            self._offer_slots(turn, conv.slots)
+
+    # -- confirming and booking ------------------------------------------------------------------
+
+    def _confirm_picks(self, turn: Turn) -> list[Pick]:
+        if turn.conv.moving:
+            return [
+                Pick(kind="book", label=t(turn.lang, "move_it_yes")),
+                Pick(kind="change_time", label=t(turn.lang, "change_time")),
+                Pick(kind="keep", label=t(turn.lang, "keep_it")),
+            ]
+        return [
+            Pick(kind="book", label=t(turn.lang, "book_it")),
+            Pick(kind="change_time", label=t(turn.lang, "change_time")),
+            Pick(kind="change_details", label=t(turn.lang, "change_details")),
+            Pick(kind="restart", label=t(turn.lang, "start_over")),
+        ]
+
+    async def _confirm(self, turn: Turn) -> None:
+        conv, tenant = turn.conv, turn.tenant
+        assert tenant is not None and conv.slot is not None
+        service = tenant.service(conv.service_id)
+        assert service is not None
+        when = turn.when(conv.slot.start)
+        if conv.moving and conv.booked is not None:
+            text = t(
+                turn.lang, "confirm_move", service=service.name, old=turn.when(conv.booked.start), when=when
+            )
+        else:
+            customer = self._contact(turn)
+            assert customer is not None
+            text = t(
+                turn.lang,
+                "confirm",
+                service=service.name,
+                duration=format_duration(service.duration_minutes, turn.lang),
+                when=when,
+                practitioner=self._practitioner_name(turn),
+                name=customer.name,
+                contact=customer.email or customer.phone,
+            )
+        self._prompt(turn, Stage.CONFIRM, text, self._confirm_picks(turn))
+
+    def _practitioner_name(self, turn: Turn, practitioner_id: str | None = None) -> str:
+        assert turn.tenant is not None
+        practitioner = turn.tenant.practitioner(practitioner_id or turn.conv.practitioner_id)
+        return practitioner.name if practitioner else t(turn.lang, "anyone")
+
+    def _service_name(self, turn: Turn, service_id: str | None = None) -> str:
+        assert turn.tenant is not None
+        service = turn.tenant.service(service_id or turn.conv.service_id)
+        return service.name if service else ""
+
+    def _idempotency_key(self, turn: Turn) -> str:
+        """Derived from the conversation and the slot: a repeated "yes" or a redelivered message
+        presents the same key, so Cadence answers with the same booking instead of a second one."""
+        conv = turn.conv
+        assert conv.slot is not None
+        parts = [conv.id, conv.service_id or "", conv.practitioner_id or "", conv.slot.start.isoformat()]
+        parts += [conv.target or "", "move" if conv.moving else "book"]
+        return "cb-" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:40]
+
+    async def _book(self, turn: Turn) -> None:
+        conv, tenant = turn.conv, turn.tenant
+        if tenant is None or conv.slot is None or conv.service_id is None:
+            await self._ask_again(turn)
+            return
+        key = self._idempotency_key(turn)
+        try:
+            if conv.moving and conv.target:
+                client = self.directory.keyed(tenant.slug)
+                if client is None or not await self._owns(turn, conv.target):
+                    turn.say("booking_gone")
+                    conv.stage, conv.picks = Stage.BOOKED, ()
+                    return
+                booking = await client.reschedule_booking(conv.target, conv.slot.start, idempotency_key=key)
+            else:
+                customer = self._contact(turn)
+                if customer is None:
+                    await self._advance(turn)
+                    return
+                booking = await self.directory.public(tenant.slug).create_booking(
+                    conv.service_id,
+                    conv.slot.start,
+                    customer,
+                    practitioner_id=conv.practitioner_id,
+                    idempotency_key=key,
+                )
+        except SlotTaken:
+            await self._retry_offer(turn, "slot_taken")
+            return
+        except SlotNotOpen:
+            await self._retry_offer(turn, "slot_not_open")
+            return
+        except NotFound:
+            self.directory.invalidate(tenant.slug)
+            conv.service_id = conv.slot = conv.want = None
+            conv.moving, conv.target = False, None
+            turn.tenant = await self.directory.get(tenant.slug)
+            turn.say("service_gone")
+            await self._advance(turn)
+            return
+        except BadRequest:
+            conv.email = conv.phone = None
+            self._prompt(turn, Stage.DETAILS, t(turn.lang, "details_refused"), ())
+            return
+        self._booked(turn, booking)
+
+    def _booked(self, turn: Turn, booking: Booking) -> None:
+        conv = turn.conv
+        assert turn.tenant is not None
+        service = self._service_name(turn, booking.service_id)
+        when = turn.when(booking.start)
+        if conv.moving:
+            turn.say("moved", service=service, when=when)
+        else:
+            practitioner = self._practitioner_name(turn, booking.practitioner_id)
+            turn.say("booked", service=service, when=when, practitioner=practitioner, reference=booking.id)
+            if booking.customer:
+                turn.learned.update(
+                    {k: v for k, v in booking.customer.model_dump().items() if isinstance(v, str) and v}
+                )
+        turn.owned.append(
+            OwnedBooking(
+                tenant=turn.tenant.slug,
+                booking_id=booking.id,
+                channel=turn.inbound.channel,
+                chat_id=turn.inbound.chat_id,
+                start=booking.start,
+                service_name=service,
+            )
+        )
+        conv.booked = booking
+        conv.stage, conv.picks, conv.slots = Stage.BOOKED, (), ()
+        conv.slot = conv.want = conv.target = None
+        conv.moving = False
+        conv.service_id = conv.practitioner_id = None
+        conv.practitioner_asked = False
+
+    async def _retry_offer(self, turn: Turn, reason: str) -> None:
+        """After a 409 or 422: the nearest open alternatives to the time that was lost."""
+        conv = turn.conv
+        assert conv.slot is not None
+        local = conv.slot.start.astimezone(turn.zone)
+        conv.want = Want(dates=(local.date(),), at=local.time().replace(tzinfo=None))
+        conv.slot = None
+        await self._offer(turn, intro=reason)
+
+    # -- commands --------------------------------------------------------------------------------
+
+    async def _on_command(self, turn: Turn, command: Command) -> bool:
+        """Handle a command; False hands the text on to the stage (e.g. "later" outside an offer)."""
+        kind, conv = command.kind, turn.conv
+        K = CommandKind
+        if kind is K.HELP:
+            turn.say("help", example=t(turn.lang, "help_example"))
+            await self._ask_again(turn)
+        elif kind is K.RESTART:
+            await self._restart(turn)
+        elif kind in (K.MY_BOOKINGS, K.CANCEL_BOOKING, K.MOVE_BOOKING):
+            await self._list_bookings(turn, intent=kind)
+        elif kind is K.TIMEZONE:
+            if not command.argument:
+                turn.say("timezone_ask")
+                return True
+            conv.timezone = command.argument
+            turn.learned["timezone"] = command.argument
+            turn.say("timezone_set", city=zone_city(ZoneInfo(command.argument), turn.lang))
+            await self._refresh(turn)
+        elif kind is K.LANGUAGE:
+            language = supported(command.argument)
+            if language is None:
+                return False
+            conv.language = language
+            turn.learned["language"] = language
+            turn.say("language_set")
+            await self._refresh(turn)
+        elif kind is K.TRY_AGAIN:
+            retry = conv.retry
+            if retry is None or not (retry.text or retry.choice):
+                await self._ask_again(turn)
+                return True
+            conv.retry = None
+            replay = turn.inbound.model_copy(update={"text": retry.text, "choice": retry.choice})
+            turn.inbound = replay
+            await self._dispatch(turn)
+        elif kind in (K.EARLIER, K.LATER) and conv.stage is Stage.SLOT:
+            await self._page(turn, "earlier" if kind is K.EARLIER else "later")
+        elif kind is K.ANOTHER_DAY and conv.stage is Stage.SLOT:
+            await self._on_pick(turn, Pick(kind="another_day", label=""))
+        else:
+            return False
+        return True
+
+    async def _refresh(self, turn: Turn) -> None:
+        """Show the current question again in a new zone or language (slot labels change)."""
+        if turn.conv.stage is Stage.SLOT and turn.conv.slots:
+            self._offer_slots(turn, turn.conv.slots)
+        elif turn.conv.stage is Stage.CONFIRM and turn.conv.slot is not None:
+            await self._confirm(turn)
+        else:
+            await self._ask_again(turn)
+
+    async def _restart(self, turn: Turn) -> None:
+        old = turn.conv
+        turn.conv = Conversation(
+            id=old.id + "r", tenant=old.tenant, language=old.language, timezone=old.timezone
+        )
+        turn.conv.greeted = old.greeted
+        if old.greeted:
+            turn.say("restarted")
+        await self._advance(turn)
+
+    async def _use_tenant(self, turn: Turn, slug: str, *, from_channel: bool) -> bool:
+        """Load the tenant; switching business starts the booking afresh. False when it's unknown."""
+        slug = slug.strip().lower()
+        info = await self.directory.get(slug)
+        if info is None:
+            if from_channel or turn.conv.tenant:
+                turn.say("unknown_tenant", text=slug[:60])
+            turn.conv.tenant = None
+            self._prompt(turn, Stage.TENANT, t(turn.lang, "ask_tenant"), ())
+            return False
+        if turn.conv.tenant != slug:
+            fresh = Conversation(id=turn.conv.id, tenant=slug, language=turn.conv.language)
+            fresh.timezone = turn.conv.timezone
+            if turn.conv.tenant is None:
+                fresh.retry = turn.conv.retry  # the business was just found: keep what to replay
+            turn.conv = fresh
+        if turn.conv.stage is Stage.TENANT:
+            turn.conv.stage = Stage.SERVICE
+        turn.tenant = info
+        return True
+
+    # -- managing bookings -----------------------------------------------------------------------
+
+    async def _mine(self, turn: Turn) -> list[OwnedBooking]:
+        assert turn.tenant is not None
+        owned = await self.owned_bookings(turn.inbound.channel, turn.inbound.chat_id, turn.tenant.slug)
+        return [b for b in owned if b.start > turn.now]
+
+    async def _owns(self, turn: Turn, booking_id: str) -> bool:
+        return any(b.booking_id == booking_id for b in await self._mine(turn))
+
+    async def _fetch_booking(self, turn: Turn, client: CadenceClient, booking_id: str) -> Booking | None:
+        try:
+            booking = await client.get_booking(booking_id)
+        except NotFound:
+            return None
+        return booking if booking.status != "cancelled" else None
+
+    async def _list_bookings(self, turn: Turn, intent: CommandKind) -> None:
+        if turn.tenant is None:
+            await self._advance(turn)
+            return
+        mine = await self._mine(turn)
+        client = self.directory.keyed(turn.tenant.slug)
+        current: list[tuple[OwnedBooking, datetime]] = []
+        for owned in mine:
+            if client is None:
+                current.append((owned, owned.start))
+            elif (booking := await self._fetch_booking(turn, client, owned.booking_id)) is not None:
+                current.append((owned, booking.start))
+        if not current:
+            turn.say("no_bookings")
+            turn.conv.stage, turn.conv.picks = Stage.BOOKED, ()
+            return
+        if client is None:
+            lines = [
+                t(turn.lang, "booking_line", service=o.service_name, when=turn.when(s)) for o, s in current
+            ]
+            turn.replies.append(Reply(text="\n".join([t(turn.lang, "your_bookings"), *lines])))
+            turn.say("manage_elsewhere", business=turn.tenant.org.name)
+            turn.conv.stage, turn.conv.picks = Stage.BOOKED, ()
+            return
+        K = CommandKind
+        if len(current) == 1 and intent is K.CANCEL_BOOKING:
+            await self._ask_cancel(turn, current[0][0].booking_id)
+            return
+        if len(current) == 1 and intent is K.MOVE_BOOKING:
+            await self._start_move(turn, current[0][0].booking_id)
+            return
+        picks = [
+            Pick(
+                kind="booking",
+                value=o.booking_id,
+                label=t(turn.lang, "booking_line", service=o.service_name, when=turn.when(s)),
+            )
+            for o, s in current
+        ]
+        self._prompt(turn, Stage.BOOKINGS, t(turn.lang, "your_bookings"), picks)
+
+    async def _managed(self, turn: Turn, booking_id: str) -> Booking | None:
+        """The booking, when it is this chat's, still on, and the tenant lets us manage it."""
+        assert turn.tenant is not None
+        client = self.directory.keyed(turn.tenant.slug)
+        if client is None or not await self._owns(turn, booking_id):
+            turn.say("booking_gone")
+            turn.conv.stage, turn.conv.picks = Stage.BOOKED, ()
+            return None
+        booking = await self._fetch_booking(turn, client, booking_id)
+        if booking is None:
+            turn.say("booking_gone")
+            turn.conv.stage, turn.conv.picks = Stage.BOOKED, ()
+        return booking
+
+    async def _show_booking(self, turn: Turn, booking_id: str) -> None:
+        booking = await self._managed(turn, booking_id)
+        if booking is None:
+            return
+        picks = [
+            Pick(kind="move", value=booking.id, label=t(turn.lang, "move_it")),
+            Pick(kind="cancel", value=booking.id, label=t(turn.lang, "cancel_it")),
+            Pick(kind="keep", value=booking.id, label=t(turn.lang, "keep_it")),
+        ]
+        text = t(
+            turn.lang,
+            "booking_actions",
+            service=self._service_name(turn, booking.service_id),
+            when=turn.when(booking.start),
+        )
+        turn.conv.target = booking.id
+        self._prompt(turn, Stage.BOOKING, text, picks)
+
+    async def _ask_cancel(self, turn: Turn, booking_id: str) -> None:
+        booking = await self._managed(turn, booking_id)
+        if booking is None:
+            return
+        turn.conv.target = booking.id
+        turn.conv.booked = booking
+        picks = [
+            Pick(kind="cancel_yes", value=booking.id, label=t(turn.lang, "cancel_yes")),
+            Pick(kind="keep", value=booking.id, label=t(turn.lang, "keep_it")),
+        ]
+        service = self._service_name(turn, booking.service_id)
+        self._prompt(
+            turn,
+            Stage.CANCEL,
+            t(turn.lang, "confirm_cancel", service=service, when=turn.when(booking.start)),
+            picks,
+        )
+
+    async def _cancel(self, turn: Turn) -> None:
+        conv = turn.conv
+        booking = await self._managed(turn, conv.target or "")
+        if booking is None:
+            return
+        client = self.directory.keyed(turn.tenant.slug) if turn.tenant else None
+        assert client is not None
+        await client.cancel_booking(booking.id, idempotency_key=f"cb-cancel-{booking.id}")
+        turn.released.append(booking.id)
+        turn.say(
+            "cancelled", service=self._service_name(turn, booking.service_id), when=turn.when(booking.start)
+        )
+        conv.stage, conv.picks, conv.target = Stage.BOOKED, (), None
+
+    async def _start_move(self, turn: Turn, booking_id: str) -> None:
+        booking = await self._managed(turn, booking_id)
+        if booking is None:
+            return
+        conv = turn.conv
+        conv.moving, conv.target, conv.booked = True, booking.id, booking
+        conv.service_id, conv.practitioner_id, conv.practitioner_asked = (
+            booking.service_id,
+            booking.practitioner_id,
+            True,
+        )
+        conv.want = conv.slot = None
+        await self._advance(turn)
+
+
+def _zone_name(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name).key
+    except (ValueError, KeyError):
+        return None
+
+
+def _want(when: When) -> Want:
+    return Want(dates=when.dates, date_range=when.date_range, at=when.time, window=when.window)
+
+
+_REQUEST_FIRST = frozenset({Stage.SERVICE, Stage.PRACTITIONER, Stage.BOOKED, Stage.DETAILS})
+"""Stages whose handler reads the message before the options on offer get a chance at it."""
+
+_Handler = Callable[[Dialog, Turn, str], Awaitable[None]]
+
+_HANDLERS: dict[Stage, _Handler] = {
+    Stage.TENANT: Dialog._in_tenant,
+    Stage.SERVICE: Dialog._in_request,
+    Stage.PRACTITIONER: Dialog._in_request,
+    Stage.WHEN: Dialog._in_when,
+    Stage.SLOT: Dialog._in_when,
+    Stage.DETAILS: Dialog._in_details,
+    Stage.CONFIRM: Dialog._in_confirm,
+    Stage.BOOKED: Dialog._in_request,
+    Stage.BOOKINGS: Dialog._in_choice_only,
+    Stage.BOOKING: Dialog._in_choice_only,
+    Stage.CANCEL: Dialog._in_cancel,
+}
+"""Free text in each stage goes here (after commands and the options on offer had their chance)."""
