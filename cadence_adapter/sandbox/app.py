@@ -122,9 +122,9 @@ def _query_instant(request: Request, name: str) -> datetime | None:
     if value is None or value == "":
         return None
     try:
-        return parse_instant(value, field=name)
+        return parse_instant(value)
     except ValueError as exc:
-        raise invalid_request(str(exc)) from None
+        raise invalid_request(f"{name}: {exc}") from None
 
 
 def _query_id(request: Request, name: str, *, required: bool) -> str | None:

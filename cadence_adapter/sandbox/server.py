@@ -8,6 +8,7 @@ Both bind the listening socket themselves before uvicorn starts, so the real por
 from __future__ import annotations
 
 import socket
+import sqlite3
 import sys
 import threading
 import time
@@ -85,13 +86,18 @@ def serving(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterator[st
 
 def run(host: str, port: int, db: Path | None, seed: Path | None) -> int:
     """``cadence-bot sandbox``: serve until interrupted. Prints where it listens (and, for the built-in
-    demo, the org keys); returns 0 after a clean shutdown, 2 for a bad seed, 1 when it cannot listen."""
+    demo, the org keys); returns 0 after a clean shutdown, 2 for a bad seed, 1 when it cannot open the
+    database or listen."""
     try:
         valid_seed = load_seed(seed)
-        app = create_app(db=db, seed=valid_seed)
     except SeedError as exc:
         print(exc, file=sys.stderr)
         return 2
+    try:
+        app = create_app(db=db, seed=valid_seed)
+    except sqlite3.Error as exc:
+        print(f"cannot use database {db}: {exc}", file=sys.stderr)
+        return 1
     try:
         sock = _bind(host, port)
     except OSError as exc:

@@ -60,36 +60,37 @@ _EMAIL = re.compile(
 )
 _PHONE = re.compile(r"^\+?[0-9 ().-]+$")
 # A '+' in an unescaped query string arrives as a space: "10:00:00 01:00" meant "10:00:00+01:00".
-_SPACE_OFFSET = re.compile(r"(\d) (\d\d(?::?\d\d)?)$")
+_SPACE_OFFSET = re.compile(r"(\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d(?::?\d\d)?)$")
+# Far enough either way for any booking, near enough that adding a duration can never overflow.
+_EARLIEST, _LATEST = datetime(1971, 1, 1, tzinfo=UTC), datetime(9998, 1, 1, tzinfo=UTC)
 
 
-def parse_instant(value: object, *, field: str = "value") -> datetime:
+def parse_instant(value: object) -> datetime:
     """An ISO-8601 instant with an explicit offset (``Z`` or ``±HH:MM``), as an aware UTC datetime.
 
     Raises ``ValueError`` for anything else: a time without an offset is ambiguous, and guessing the
     zone of a booking is how appointments end up an hour off.
     """
     if not isinstance(value, str):
-        raise ValueError(f"{field} must be an ISO-8601 string")
+        raise ValueError("must be an ISO-8601 date-time string")
     text = _SPACE_OFFSET.sub(r"\1+\2", value.strip())
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{field} is not an ISO-8601 date-time: {value[:64]!r}") from None
+        raise ValueError(f"is not an ISO-8601 date-time: {value[:64]!r}") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise ValueError(f"{field} needs a UTC offset, e.g. 2026-06-01T13:00:00Z")
-    return parsed.astimezone(UTC)
+        raise ValueError("needs a UTC offset, e.g. 2026-06-01T13:00:00Z")
+    instant = parsed.astimezone(UTC)
+    if not _EARLIEST <= instant < _LATEST:
+        raise ValueError("is out of range")
+    return instant
 
 
 def format_instant(value: datetime) -> str:
     return isoformat_z(value)
 
 
-def _instant_field(value: object) -> datetime:
-    return parse_instant(value, field="start")
-
-
-Instant = Annotated[datetime, BeforeValidator(_instant_field)]
+Instant = Annotated[datetime, BeforeValidator(parse_instant)]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 

@@ -106,6 +106,13 @@ def test_seed_file_errors_name_the_file(tmp_path: Path) -> None:
     assert run(host="127.0.0.1", port=0, db=None, seed=bad) == 2
 
 
+def test_run_reports_an_unusable_database_or_port(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(host="127.0.0.1", port=0, db=tmp_path / "no" / "such" / "dir.db", seed=None) == 1
+    assert "cannot use database" in capsys.readouterr().err
+    assert run(host="203.0.113.7", port=0, db=None, seed=None) == 1  # an address this machine lacks
+    assert "cannot listen on 203.0.113.7:0" in capsys.readouterr().err
+
+
 def test_seed_file_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "seed.json"
     path.write_text(json.dumps(small_seed()))

@@ -49,6 +49,8 @@ INVALID_BODIES = {
     "start-a-number": _with(start=1780390800),
     "start-not-a-date": _with(start="tomorrow at ten"),
     "start-without-offset": _with(start="2026-06-02T10:00:00"),
+    "start-date-only": _with(start="2026-06-02"),
+    "start-year-9999": _with(start="9999-12-31T23:45:00Z"),
     "customer-a-string": _with(customer="Pat"),
     "unknown-field": _with(notes="window seat"),
     "practitioner-a-list": _with(practitioner_id=["p1"]),
@@ -83,7 +85,7 @@ async def test_messages_name_the_field(app: Starlette) -> None:
         offset = await client.post("/bookings", json=INVALID_BODIES["start-without-offset"], headers=AUTH)
     assert email.json()["error"]["message"] == "customer.email: is not a valid email address"
     assert "email or a phone" in contact.json()["error"]["message"]
-    assert "UTC offset" in offset.json()["error"]["message"]
+    assert offset.json()["error"]["message"] == "start: needs a UTC offset, e.g. 2026-06-01T13:00:00Z"
 
 
 async def test_a_declared_oversized_body_is_refused_before_reading(app: Starlette) -> None:
