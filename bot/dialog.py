@@ -154,9 +154,14 @@ class Turn:
         return customer_zone(self.conv.timezone or self.profile.timezone, phone, business)
 
     def when(self, start: datetime) -> str:
-        return format_slot(
-            start, self.zone, self.lang, business_zone=self.tenant.zone if self.tenant else None
-        )
+        """A start as the customer reads it: their zone, their language, the zone named if it differs."""
+        business = self.tenant.zone if self.tenant else None
+        return format_slot(start, self.zone, self.lang, business_zone=business)
+
+    def clock(self, start: datetime) -> str:
+        """Only the time of day (the day is in the heading), the zone named if it differs."""
+        business = self.tenant.zone if self.tenant else None
+        return format_slot(start, self.zone, self.lang, business_zone=business, with_day=False)
 
 
 def _region(zone: ZoneInfo) -> str | None:
@@ -590,12 +595,12 @@ class Dialog:
             days = {s.start.astimezone(turn.zone).date() for s in offer.slots}
             if want.at is not None and offer.exact is None and intro is None:
                 asked = datetime.combine(want.days[0] if want.days else turn.now.date(), want.at, turn.zone)
-                turn.say("offer_nearest", time=format_time_of_day(asked, turn.lang))
+                heading = t(turn.lang, "offer_nearest", time=format_time_of_day(asked, turn.lang))
             elif len(days) == 1:
-                turn.say("offer_on", service=service, day=format_day(days.pop(), turn.lang))
+                heading = t(turn.lang, "offer_on", service=service, day=format_day(days.pop(), turn.lang))
             else:
-                turn.say("offer", service=service)
-            self._offer_slots(turn, offer.slots)
+                heading = t(turn.lang, "offer", service=service)
+            self._offer_slots(turn, offer.slots, heading)
         elif offer.nearest_days:
             days_text = ", ".join(format_day(d, turn.lang) for d in want.days[:3])
             picks = [
@@ -609,15 +614,18 @@ class Dialog:
             conv.want = None
             self._prompt(turn, Stage.WHEN, t(turn.lang, "nothing_at_all"), ())
 
-    def _offer_slots(self, turn: Turn, slots: Sequence[Slot]) -> None:
+    def _offer_slots(self, turn: Turn, slots: Sequence[Slot], heading: str) -> None:
+        """Offer ``slots`` under ``heading``; on a single day the buttons show only the times."""
         turn.conv.slots = tuple(slots)
-        picks = [Pick(kind="slot", value=s.model_dump_json(), label=turn.when(s.start)) for s in slots]
+        one_day = len({s.start.astimezone(turn.zone).date() for s in slots}) == 1
+        label = turn.clock if one_day else turn.when
+        picks = [Pick(kind="slot", value=s.model_dump_json(), label=label(s.start)) for s in slots]
         picks += [
             Pick(kind="earlier", label=t(turn.lang, "earlier")),
             Pick(kind="later", label=t(turn.lang, "later")),
             Pick(kind="another_day", label=t(turn.lang, "another_day")),
         ]
-        self._prompt(turn, Stage.SLOT, t(turn.lang, "pick_slot"), picks)
+        self._prompt(turn, Stage.SLOT, heading, picks)
 
     async def _page(self, turn: Turn, direction: str) -> None:
         conv = turn.conv
@@ -631,11 +639,9 @@ class Dialog:
             start, end = anchor + timedelta(minutes=1), anchor + timedelta(days=14)
         found = page(await self._availability(turn, start, end), anchor, direction, turn.now)
         if found:
-            turn.say(f"offer_{direction}")
-            self._offer_slots(turn, found)
+            self._offer_slots(turn, found, t(turn.lang, f"offer_{direction}"))
         else:
-            turn.say("no_earlier" if direction == "earlier" else "no_later")
-            self._offer_slots(turn, conv.slots)
+            self._offer_slots(turn, conv.slots, t(turn.lang, f"no_{direction}"))
 
     # -- confirming and booking ------------------------------------------------------------------
 
@@ -832,7 +838,7 @@ class Dialog:
     async def _refresh(self, turn: Turn) -> None:
         """Show the current question again in a new zone or language (slot labels change)."""
         if turn.conv.stage is Stage.SLOT and turn.conv.slots:
-            self._offer_slots(turn, turn.conv.slots)
+            self._offer_slots(turn, turn.conv.slots, turn.conv.question)
         elif turn.conv.stage is Stage.CONFIRM and turn.conv.slot is not None:
             await self._confirm(turn)
         else:

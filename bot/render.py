@@ -78,12 +78,19 @@ def format_time_of_day(moment: datetime, language: str) -> str:
 
 
 def format_slot(
-    start: datetime, zone: ZoneInfo, language: str, *, business_zone: ZoneInfo | None = None
+    start: datetime,
+    zone: ZoneInfo,
+    language: str,
+    *,
+    business_zone: ZoneInfo | None = None,
+    with_day: bool = True,
 ) -> str:
-    """A start time in the customer's zone: "Tue 1 Dec, 3:00 PM", plus "(Berlin time)" when the
+    """A start time in the customer's zone: "Tue 1 Dec, 3:00 PM", plus "(Berlin)" when the
     customer's clock differs from the business's at that instant."""
     local = start.astimezone(zone)
-    text = f"{format_day(local.date(), language)}, {format_time_of_day(local, language)}"
+    text = format_time_of_day(local, language)
+    if with_day:
+        text = f"{format_day(local.date(), language)}, {text}"
     if business_zone is not None and local.utcoffset() != start.astimezone(business_zone).utcoffset():
         text += f" ({zone_city(zone, language)})"
     return text

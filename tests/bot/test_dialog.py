@@ -141,8 +141,8 @@ async def book_haircut(chat: Chat) -> str:
     assert {"Haircut", "Colour", "Beard trim"} <= set(chat.labels)
     assert "When" in await chat.tap("Haircut")
     await chat.send("tomorrow afternoon")
-    assert chat.stage() is Stage.SLOT
-    await chat.tap(lambda label: "Tue 2 Jun" in label)
+    assert chat.stage() is Stage.SLOT and "Tue 2 Jun" in chat.text
+    await chat.tap(lambda label: "PM" in label)
     assert "name" in chat.text
     await chat.send("Pat Patient")
     assert "email" in chat.text
