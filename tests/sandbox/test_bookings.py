@@ -314,3 +314,18 @@ def test_the_database_refuses_overlapping_occupancy_by_itself() -> None:
         rows = tx.conn.execute("SELECT booking_id, COUNT(*) FROM occupancy GROUP BY booking_id").fetchall()
     store.close()
     assert dict(rows) == {"bk_a": 60, "bk_c": 30, "bk_d": 60}
+
+
+async def test_concurrent_retries_with_one_idempotency_key_make_one_booking(app: Starlette) -> None:
+    answers: list[httpx.Response] = []
+    async with client_for(app) as client:
+
+        async def attempt() -> None:
+            answers.append(await book(client, TUE_10, headers={"Idempotency-Key": "retry-me"}))
+
+        async with anyio.create_task_group() as group:
+            for _ in range(10):
+                group.start_soon(attempt)
+        listed = (await client.get("/bookings", headers=AUTH)).json()["bookings"]
+    assert sorted(r.status_code for r in answers) == [200] * 9 + [201]
+    assert {r.json()["id"] for r in answers} == {listed[0]["id"]} and len(listed) == 1
