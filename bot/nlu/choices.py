@@ -4,7 +4,7 @@ Tried in order: "any"/"whoever" (the `is_any` option); an explicit position ("#2
 "the second one", "2nd"); a bare number, which is a position when it is within the list (SMS
 shows numbered lists, and replying with the number is what customers are told to do) and
 otherwise an hour ("3" among two slots picks the 15:00 one); a time ("3pm", "15:00", "half past
-3"); then the label, with typos ("hair cut" -> "Haircut", "ana" -> "Ana Silva"). Anything less
+3", "a las 3"); then the label, with typos ("hair cut" -> "Haircut", "ana" -> "Ana Silva"). Anything less
 than a confident, unique match is None: asking again is cheaper than booking the wrong thing.
 """
 
@@ -95,7 +95,7 @@ def _build(languages: tuple[str, ...]) -> tuple[re.Pattern[str], list[re.Pattern
     any_rx = re.compile(r"^(?:(?:i'll take |i will take |give me |con |mit |avec |com |with )?"
                         r"(?:" + _alternation([_ANY[lang] for lang in languages]) + r"))"
                         r"(?: (?:one|person|time|slot|is fine|will do|works|please|por favor"
-                        r"|bitte|s'il vous plait|svp))*$")
+                        r"|bitte|s'il vous plait|svp)){0,4}$")
     ordinals: list[re.Pattern[str]] = []
     for index in range(10):
         words = _alternation([_ORDINALS[lang][index] for lang in languages])
@@ -145,14 +145,16 @@ def match_choice(text: str, options: Sequence[Choice], languages: Sequence[str] 
         return position
 
     timed = [o.time for o in options]
-    bare = _BARE_NUMBER.match(core)
+    bare = _BARE_NUMBER.match(folded)
     if bare is not None:
         return _bare_number(int(bare.group(1)), timed)
-
     if any(t is not None for t in timed):
         found = _by_time(text, timed, languages, now, tz)
         if found is not None:
             return found
+    bare = _BARE_NUMBER.match(core)  # "2 please"
+    if bare is not None:
+        return _bare_number(int(bare.group(1)), timed)
     return _by_label(folded, core, options)
 
 

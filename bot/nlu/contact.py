@@ -9,22 +9,34 @@ import phonenumbers
 from bot.nlu.lexicon import WORDS
 from bot.nlu.text import wordset
 
-_EMAIL = re.compile(
-    r"(?<![\w.+-])([a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
-    r"@((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})(?![\w-])",
-    re.IGNORECASE,
-)
+_LOCAL = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$",
+                    re.IGNORECASE)
+_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}(?![\w-])",
+                     re.IGNORECASE)
+_LOCAL_CHAR = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]")
 
 
 def extract_email(text: str) -> str | None:
     """The first valid email address, with its domain lowercased (the local part is kept)."""
-    if not isinstance(text, str):
+    if not isinstance(text, str) or "@" not in text:
         return None
-    for m in _EMAIL.finditer(text[:5000]):
-        local, domain = m.group(1), m.group(2).lower()
-        if len(local) > 64 or len(domain) > 253 or ".." in local:
+    text = text[:5000]
+    start = 0
+    for _ in range(20):  # look at each "@" locally, so long junk cannot make this slow
+        at = text.find("@", start)
+        if at < 0:
+            return None
+        start = at + 1
+        before = text[max(0, at - 65):at]
+        local_match = _LOCAL.search(before)
+        domain_match = _DOMAIN.match(text, at + 1, min(len(text), at + 254))
+        if local_match is None or domain_match is None:
             continue
-        return f"{local}@{domain}"
+        local = local_match.group()
+        head = at - len(local)
+        if (head > 0 and _LOCAL_CHAR.match(text[head - 1])) or len(local) > 64 or ".." in local:
+            continue  # part of something longer, or not a valid local part
+        return f"{local}@{domain_match.group().lower()}"
     return None
 
 

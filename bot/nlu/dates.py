@@ -280,10 +280,10 @@ RULES: tuple[tuple[re.Pattern[str], Handler], ...] = (
     (_rx(r"(?:the )?(?P<part>end|mid|late|rest) (?:of )?(?:the )?(?P<rel>month)"), _month_rel_alt),
     (_rx(r"(?:(?P<part>early|start|mid|late|end) (?:of )?)?(?:in |during )?(?:the )?(?:month of )?"
          + _MONTH + r"(?: (?P<y>\d{4}))?"), _month_range),
-    (_rx(r"(?:on |the |for |by |until )*(?P<d>\d{1,2})th(?: (?:of )?(?:the )?month)?"
+    (_rx(r"(?:on |the |for |by |until ){0,3}(?P<d>\d{1,2})th(?: (?:of )?(?:the )?month)?"
          r"(?! (?:unit|time|one|option|choice|slot))"), _day_of_month),
     # an ordinal word alone needs "the": "on the fifth", not "on second thought"
-    (_rx(r"(?:on |for |by |until )*the (?P<d>\d{1,2})tw(?: (?:of )?(?:the )?month)?"
+    (_rx(r"(?:on |for |by |until ){0,2}the (?P<d>\d{1,2})tw(?: (?:of )?(?:the )?month)?"
          r"(?! (?:day|time|one|unit|week|weekend|option|choice|slot))"), _day_of_month),
     (_rx(r"(?:on )?(?:the )?day (?P<d>\d{1,2})"), _day_of_month),
     (_rx(r"(?:on )?the (?P<d>\d{1,2})(?= \||$| ,| at | in )"), _day_of_month),

@@ -70,7 +70,7 @@ _MER = r"(?: (?P<mer>am|pm))?"
 _OCLOCK = r"(?: oclock)?"
 _SUFFIX = (_OCLOCK + _MER + r"(?:(?: ,)?(?: (?:in|of|during|on))?(?: the)?"
            r" (?P<dps>" + _PART_WORDS + r")| at (?P<dpn>night))?")
-_PREFIX = (r"(?:(?P<dpp>" + _PART_WORDS + r")(?: ,)?(?: (?:at|around|by|for))*"
+_PREFIX = (r"(?:(?P<dpp>" + _PART_WORDS + r")(?: ,)?(?: (?:at|around|by|for)){0,2}"
            r"(?: around)? )?")
 _NOT_UNIT = r"(?! (?:unit|days?|weeks?|months?|hours?|minutes|th|\d))"
 _FRACTION = r"(?P<fr>half|quarter|\d{1,2})"
@@ -94,6 +94,7 @@ _EXACT: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("spaced", _rx(r"(?P<at>(?:at|around|by) )?" + _PREFIX + _H
                    + r" (?:oclock )?(?P<oh>oh )?(?P<mi>\d{1,2})" + _SUFFIX)),
     ("noon", _rx(r"(?:12 )?(?P<word>noon|midnight)")),
+    ("military", _rx(r"(?P<at>(?:at|around|by) )?(?P<hm>\d{3,4})(?: (?:hours|oclock))?")),
     ("hour", _rx(_PREFIX + r"(?P<at>(?:at|around|by|about) )?(?:around )?" + _H + _NOT_UNIT
                  + r"(?P<ish> ish)?" + _SUFFIX)),
 )
@@ -109,6 +110,7 @@ _WINDOWS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("after", _rx(r"(?<!\d )(?<!quarter )(?<!half )(?:any ?time )?(?:after|since) " + _A)),
     ("after", _rx(r"(?:any ?time )?from " + _A + r" (?:onwards|on)")),
     ("before", _rx(r"(?<!\d )(?<!quarter )(?:any ?time )?before " + _A)),
+    ("afterlunch", _rx(r"(?:any ?time )?after (?:the )?lunch")),
 )
 
 _PART_RX = _rx(r"(?:(?P<mod>early|late|mid) )?(?:in )?(?:the )?(?P<part>" + _PART_WORDS
@@ -130,6 +132,13 @@ def _exact(kind: str, m: re.Match[str], context: str | None) -> time | None:
     h = int(g["h"]) if g.get("h") else 0
     if kind == "noon":
         return time(12) if g["word"] == "noon" else time(0)
+    if kind == "military":  # "at 1530", "0930 hours": a 24-hour clock without a colon
+        hm = g["hm"]
+        suffixed = m.group().endswith((" hours", " oclock"))
+        if not suffixed and (not g.get("at") or len(hm) == 3):
+            return None  # "at 200 C Street" is an address
+        hour, minute = int(hm[:-2]), int(hm[-2:])
+        return resolve_hour(hour, minute, None, part, padded=len(hm) == 4)
     if kind in ("past", "and"):
         fr = _fraction(g["fr"])
         if fr is None or (h > 12 and mer is not None):
@@ -203,6 +212,8 @@ def find_times(canon: str, context: str | None) -> tuple[list[TimeHit], list[Tim
                 window = (a, b) if a < b else None
                 if window is None:
                     continue
+            elif kind == "afterlunch":
+                window = (time(14), END_OF_DAY)
             elif kind == "after":
                 a = _point(m, "a", None, context)
                 if a is None:
@@ -227,7 +238,8 @@ def find_times(canon: str, context: str | None) -> tuple[list[TimeHit], list[Tim
             g = m.groupdict()
             taken[s:e] = b"\x01" * (e - s)
             part = g.get("dps") or g.get("dpn") or g.get("dpp")
-            strong = kind != "hour" or bool(part or g.get("mer") or " oclock" in m.group())
+            strong = kind not in ("hour", "military") or bool(
+                part or g.get("mer") or m.group().endswith((" oclock", " hours")))
             exact.append(TimeHit(s, e, time=t, part=part, strong=strong))
     for m in _PART_RX.finditer(canon):
         s, e = m.span()

@@ -102,10 +102,12 @@ def _raw(text: str, day_first: bool) -> list[tuple[str, bool]]:
                 out.append((str(int(number)), False))
                 out.append((_GLUED_WORDS[suffix], False))
             else:
-                out.append((str(int(number)) if len(number) < 6 else "_", False))
-                out.append((suffix, True))
+                out.append((value, True))  # "2moro", "2nite"; else split when looked up
         elif kind == "num":
-            out.append((str(int(value)) if len(value) < 6 else "_", False))
+            if len(value) == 4 and value[0] == "0" and int(value[2:]) < 60:
+                out.append((f"{value[:2]}:{value[2:]}", False))  # "0930": a 24-hour clock
+            else:
+                out.append((str(int(value)) if len(value) < 6 else "_", False))
         elif kind == "word":
             out.append((value, True))
         else:
@@ -185,7 +187,13 @@ def tokenize(text: str, languages: Sequence[str], day_first: bool) -> list[str]:
                 break
         if matched:
             continue
-        canon = _lookup(tok, languages) or _fuzzy(tok, languages) or "_"
+        canon = _lookup(tok, languages) or _fuzzy(tok, languages)
+        if canon is None and tok[0].isdigit():
+            glued = _GLUED.fullmatch(tok)
+            number = glued.group(1) if glued else ""
+            rest = _lookup(glued.group(2), languages) if glued else None
+            canon = f"{int(number) if len(number) < 6 else '_'} {rest or '_'}"
+        canon = canon or "_"
         for part in canon.split():
             if part.endswith("th") and part[:-2].isdigit():
                 part = part[:-2] + "tw"  # an ordinal word: "second" is rarely a date alone

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.nlu import daymath
@@ -57,6 +57,10 @@ def default_day_first(languages: Sequence[str]) -> bool:
     return normalize_languages(languages)[0] != "en"
 
 
+_IN_HOURS = re.compile(
+    r"(?<![^ ])(?:in (?P<n>\d{1,3}|a|half an?|an?) (?P<unit>hours?|minutes)"
+    r"|(?P<n2>\d{1,3}|a|half an?|an?) (?P<unit2>hours?|minutes) fromnow)(?![^ ])"
+)
 _ONLY_HOUR = re.compile(r"^(?:at |around )?(?P<h>\d{1,2})(?: ish)?(?: \|)*$")
 _MAX_CHARS = 20_000  # beyond this a message is not a date phrase; bounds the work per call
 
@@ -78,8 +82,30 @@ def interpret_when(text: str, now: datetime, tz: str | ZoneInfo | None = None,
     return _interpret(canon, local)
 
 
+def _in_hours(canon: str, local: datetime) -> tuple[datetime, int, int] | None:
+    """ "in 2 hours", "30 minutes from now": a moment counted from now."""
+    m = _IN_HOURS.search(canon)
+    if m is None:
+        return None
+    n = (m["n"] or m["n2"]).strip()
+    unit = m["unit"] or m["unit2"]
+    amount = 30.0 if n.startswith("half") else 1.0 if not n.isdigit() else float(n)
+    minutes = amount * 60 if unit.startswith("hour") and not n.startswith("half") else amount
+    if minutes > 72 * 60:
+        return None
+    return local + timedelta(minutes=minutes), m.start(), m.end()
+
+
 def _interpret(canon: str, local: datetime) -> When:
     today = local.date()
+    later = _in_hours(canon, local)
+    if later is not None:
+        moment, start, end = later
+        canon = canon[:start] + "§" * (end - start) + canon[end:]
+        rest = _interpret(canon, local)
+        if rest.time is None and not rest.dates:
+            return When(dates=(moment.date(),), time=moment.time().replace(second=0,
+                                                                           microsecond=0))
     hits = find_dates(canon, today)
     masked = canon
     for hit in hits:
