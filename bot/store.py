@@ -32,9 +32,9 @@ from typing import Any, Final
 
 from sqlite_utils import Database
 
-from bot.types import Clock, Outcome, OwnedBooking, Profile, Reply, system_clock
+from bot.types import Clock, Inbound, Outcome, OwnedBooking, Profile, Reply, system_clock
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SchemaError", "Store", "StoredConversation"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Job", "SchemaError", "Store", "StoredConversation"]
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,18 @@ class StoredConversation:
     updated_at: datetime | None
     """When the state was last written (UTC)."""
     profile: Profile
+
+
+@dataclass(frozen=True)
+class Job:
+    """Work to do at ``run_at``: a reminder, a notification, a webhook event to process."""
+
+    key: str
+    """Unique per piece of work (``reminder:movela:bk_1``, ``event:evt_9``); scheduling again replaces it."""
+    kind: str
+    run_at: datetime
+    payload: dict[str, Any]
+    attempts: int
 
 
 # -- migrations -------------------------------------------------------------------------------------------
@@ -121,7 +133,44 @@ def _v2_ownership(db: Database) -> None:
     db.table("processed_messages").create_index(["processed_at"], index_name="processed_messages_by_age")
 
 
-MIGRATIONS: Final[tuple[Callable[[Database], None], ...]] = (_v1_conversations, _v2_ownership)
+def _v3_queues(db: Database) -> None:
+    """Durable work: inbound messages accepted but not yet answered, scheduled jobs, SMS opt-outs."""
+    db.table("inbox").create(
+        {
+            "channel": str,
+            "message_id": str,
+            "chat_id": str,
+            "inbound": str,
+            "received_at": str,
+            "lease_until": str,
+            "attempts": int,
+        },
+        pk=("channel", "message_id"),
+        not_null={"channel", "message_id", "chat_id", "inbound", "received_at", "lease_until", "attempts"},
+    )
+    db.table("jobs").create(
+        {
+            "key": str,
+            "kind": str,
+            "run_at": str,
+            "payload": str,
+            "lease_until": str,
+            "attempts": int,
+            "done_at": str,
+            "created_at": str,
+        },
+        pk="key",
+        not_null={"key", "kind", "run_at", "payload", "lease_until", "attempts", "created_at"},
+    )
+    db.table("jobs").create_index(["done_at", "run_at"], index_name="jobs_due")
+    db.table("opt_outs").create(
+        {"channel": str, "address": str, "opted_out_at": str},
+        pk=("channel", "address"),
+        not_null={"channel", "address", "opted_out_at"},
+    )
+
+
+MIGRATIONS: Final[tuple[Callable[[Database], None], ...]] = (_v1_conversations, _v2_ownership, _v3_queues)
 """Applied in order; ``PRAGMA user_version`` counts how many are in the database. Append only."""
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
@@ -172,6 +221,12 @@ def _dump_replies(replies: Sequence[Reply]) -> str:
 
 def _load_replies(text: str) -> tuple[Reply, ...]:
     return tuple(Reply.model_validate(item) for item in json.loads(text))
+
+
+_INSERT_INBOX: Final = (
+    "INSERT INTO inbox (channel, message_id, chat_id, inbound, received_at, lease_until, attempts)"
+    " VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT DO NOTHING"
+)
 
 
 # -- the store ---------------------------------------------------------------------------------------------
@@ -403,3 +458,142 @@ class Store:
             log.warning(
                 "booking %s/%s is owned by another chat; ownership kept", booking.tenant, booking.booking_id
             )
+
+    # -- inbox: inbound accepted before it is answered ---------------------------------------------------
+
+    def enqueue_inbound(self, inbound: Inbound, *, lease: timedelta = timedelta(minutes=1)) -> bool:
+        """Keep ``inbound`` until :meth:`finish_inbound`; False if it is already queued or processed.
+
+        The caller holds it for ``lease`` (it is about to process it); after that, :meth:`claim_inbound`
+        hands it to whoever asks, which is how a message accepted just before a crash is still answered.
+        """
+        now = self._clock()
+        with self._write() as db:
+            done = db.execute(
+                "SELECT 1 FROM processed_messages WHERE channel = ? AND chat_id = ? AND message_id = ?",
+                [inbound.channel, inbound.chat_id, inbound.message_id],
+            ).fetchone()
+            if done is not None:
+                return False
+            cursor = db.execute(
+                _INSERT_INBOX,
+                [
+                    inbound.channel,
+                    inbound.message_id,
+                    inbound.chat_id,
+                    inbound.model_dump_json(),
+                    _ts(now),
+                    _ts(now + lease),
+                ],
+            )
+            return cursor.rowcount == 1
+
+    def claim_inbound(self, *, lease: timedelta = timedelta(minutes=1), limit: int = 100) -> list[Inbound]:
+        """Inbound messages nobody is processing (their lease ran out), oldest first, now leased to us."""
+        now = self._clock()
+        with self._write() as db:
+            rows = db.execute(
+                "SELECT channel, message_id, inbound FROM inbox WHERE lease_until <= ?"
+                " ORDER BY received_at LIMIT ?",
+                [_ts(now), limit],
+            ).fetchall()
+            for channel, message_id, _ in rows:
+                db.execute(
+                    "UPDATE inbox SET lease_until = ?, attempts = attempts + 1"
+                    " WHERE channel = ? AND message_id = ?",
+                    [_ts(now + lease), channel, message_id],
+                )
+        return [Inbound.model_validate_json(row[2]) for row in rows]
+
+    def finish_inbound(self, channel: str, message_id: str) -> None:
+        """The message is answered: forget it."""
+        with self._write() as db:
+            db.execute("DELETE FROM inbox WHERE channel = ? AND message_id = ?", [channel, message_id])
+
+    # -- jobs ----------------------------------------------------------------------------------------------
+
+    def add_job(self, key: str, kind: str, run_at: datetime, payload: dict[str, Any]) -> bool:
+        """Add a job unless one with ``key`` was ever added (a replayed event); True when added."""
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT INTO jobs (key, kind, run_at, payload, lease_until, attempts, created_at)"
+                " VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING",
+                [key, kind, _ts(run_at), json.dumps(payload), _ts(run_at), _ts(self._clock())],
+            )
+            return cursor.rowcount == 1
+
+    def schedule_job(self, key: str, kind: str, run_at: datetime, payload: dict[str, Any]) -> None:
+        """Add or move a job (a rescheduled booking moves its reminder); it becomes pending again."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO jobs (key, kind, run_at, payload, lease_until, attempts, created_at)"
+                " VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT (key) DO UPDATE SET kind = excluded.kind,"
+                " run_at = excluded.run_at, payload = excluded.payload, lease_until = excluded.lease_until,"
+                " attempts = 0, done_at = NULL",
+                [key, kind, _ts(run_at), json.dumps(payload), _ts(run_at), _ts(self._clock())],
+            )
+
+    def cancel_job(self, key: str) -> bool:
+        """Drop a pending job (a cancelled booking's reminder); True when there was one."""
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE jobs SET done_at = ? WHERE key = ? AND done_at IS NULL", [_ts(self._clock()), key]
+            )
+            return cursor.rowcount == 1
+
+    def claim_jobs(self, *, lease: timedelta = timedelta(minutes=2), limit: int = 50) -> list[Job]:
+        """Due jobs nobody holds, leased to the caller: two processes never get the same job at once."""
+        now = self._clock()
+        with self._write() as db:
+            rows = db.execute(
+                "SELECT key, kind, run_at, payload, attempts FROM jobs"
+                " WHERE done_at IS NULL AND run_at <= ? AND lease_until <= ? ORDER BY run_at LIMIT ?",
+                [_ts(now), _ts(now), limit],
+            ).fetchall()
+            for row in rows:
+                db.execute(
+                    "UPDATE jobs SET lease_until = ?, attempts = attempts + 1 WHERE key = ?",
+                    [_ts(now + lease), row[0]],
+                )
+        return [
+            Job(key, kind, _dt(run_at), json.loads(payload), attempts + 1)
+            for key, kind, run_at, payload, attempts in rows
+        ]
+
+    def finish_job(self, key: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE jobs SET done_at = ? WHERE key = ?", [_ts(self._clock()), key])
+
+    def retry_job(self, key: str, at: datetime) -> None:
+        """Try a failed job again at ``at`` (backoff is the caller's choice)."""
+        with self._write() as db:
+            db.execute("UPDATE jobs SET lease_until = ? WHERE key = ? AND done_at IS NULL", [_ts(at), key])
+
+    def get_job(self, key: str) -> Job | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT key, kind, run_at, payload, attempts FROM jobs WHERE key = ? AND done_at IS NULL",
+                [key],
+            ).fetchone()
+        return Job(row[0], row[1], _dt(row[2]), json.loads(row[3]), row[4]) if row else None
+
+    # -- opt-outs ------------------------------------------------------------------------------------------
+
+    def set_opted_out(self, channel: str, address: str, opted_out: bool) -> None:
+        """Record a STOP (or a START undoing it) for an address such as a phone number."""
+        with self._write() as db:
+            if opted_out:
+                db.execute(
+                    "INSERT INTO opt_outs (channel, address, opted_out_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT DO NOTHING",
+                    [channel, address, _ts(self._clock())],
+                )
+            else:
+                db.execute("DELETE FROM opt_outs WHERE channel = ? AND address = ?", [channel, address])
+
+    def is_opted_out(self, channel: str, address: str) -> bool:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM opt_outs WHERE channel = ? AND address = ?", [channel, address]
+            ).fetchone()
+        return row is not None
