@@ -6,17 +6,21 @@ Channels get a ready :class:`Bot` from :func:`open_bot` and only ever call ``bot
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 import httpx
 
 from bot.config import Settings
 from bot.dialog import Dialog
 from bot.engine import Engine
+from bot.metrics import Metrics
 from bot.store import Store
 from bot.tenants import TenantDirectory
-from bot.types import Clock, OwnedBooking, system_clock
+from bot.types import Clock, DialogStep, Inbound, Outcome, OwnedBooking, Profile, system_clock
 from cadence_adapter import new_http_client
 
 __all__ = ["Bot", "open_bot"]
@@ -30,6 +34,7 @@ class Bot:
     dialog: Dialog
     engine: Engine
     http: httpx.AsyncClient
+    metrics: Metrics = field(default_factory=Metrics)
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -50,6 +55,8 @@ def open_bot(
     if not url:
         raise ValueError("CADENCE_BASE_URL is not set")
     client = http or new_http_client()
+    metrics = Metrics()
+    _time_cadence(client, metrics)
     store = Store(database or settings.database, clock=clock)
     directory = TenantDirectory(url, settings, http=client, clock=clock)
 
@@ -62,5 +69,44 @@ def open_bot(
         default_tenant=settings.default_tenant,
         default_language=settings.default_language,
     )
-    engine = Engine(store, dialog.step, clock=clock)
-    return Bot(settings, store, directory, dialog, engine, client)
+    engine = Engine(store, _measured(dialog.step, metrics), clock=clock)
+    return Bot(settings, store, directory, dialog, engine, client, metrics)
+
+
+def _measured(step: DialogStep, metrics: Metrics) -> DialogStep:
+    """The dialog step, counted and timed for /metrics."""
+
+    async def measured(
+        state: dict[str, Any] | None, profile: Profile, inbound: Inbound, now: datetime
+    ) -> Outcome:
+        started = time.perf_counter()
+        try:
+            outcome = await step(state, profile, inbound, now)
+        except Exception as exc:
+            metrics.inc("cadence_bot_turns_total", channel=inbound.channel, result="error")
+            metrics.inc("cadence_bot_errors_total", kind=type(exc).__name__)
+            raise
+        metrics.observe("cadence_bot_turn_seconds", time.perf_counter() - started, channel=inbound.channel)
+        metrics.inc("cadence_bot_turns_total", channel=inbound.channel, result="ok")
+        if outcome.owned:
+            metrics.inc("cadence_bot_bookings_total", len(outcome.owned), channel=inbound.channel)
+        return outcome
+
+    return measured
+
+
+def _time_cadence(http: httpx.AsyncClient, metrics: Metrics) -> None:
+    """Time every Cadence request through the shared client's event hooks."""
+
+    async def on_request(request: httpx.Request) -> None:
+        request.extensions["cadence_bot_started"] = time.perf_counter()
+
+    async def on_response(response: httpx.Response) -> None:
+        started = response.request.extensions.get("cadence_bot_started")
+        if started is not None:
+            metrics.observe("cadence_bot_cadence_seconds", time.perf_counter() - started)
+        if response.status_code >= 500:
+            metrics.inc("cadence_bot_errors_total", kind=f"cadence_{response.status_code}")
+
+    http.event_hooks["request"].append(on_request)
+    http.event_hooks["response"].append(on_response)

@@ -1,0 +1,141 @@
+"""The HTTP server of ``cadence-bot serve``: every configured channel mounted on one Starlette app.
+
+A channel is anything with the :class:`Channel` shape: routes to mount, a start and a stop for the
+app's lifespan (register a webhook, start polling, resume accepted-but-unanswered messages), and a
+way to send messages nobody asked for (notifications, reminders). ``create_app`` composes them; the
+channels themselves live in ``channels/`` and are found by :func:`configured_channels`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Protocol
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.config import Settings, load_settings
+from bot.service import Bot, open_bot
+from bot.types import Reply
+
+__all__ = ["Channel", "configured_channels", "create_app", "serve"]
+
+log = logging.getLogger(__name__)
+
+
+class Channel(Protocol):
+    """One messaging platform, as the app and the notifier see it."""
+
+    name: str
+    """The ``Inbound.channel`` value this channel produces: ``telegram``, ``sms``."""
+
+    def routes(self) -> Sequence[BaseRoute]: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(self, chat_id: str, replies: Sequence[Reply], *, tenant: str | None = None) -> bool:
+        """Deliver messages the customer did not ask for; False when they can't be (opted out)."""
+        ...
+
+
+ChannelFactory = Callable[[Bot], "Channel | None"]
+
+
+def configured_channels(bot: Bot, *, telegram_polling: bool = False) -> list[Channel]:
+    """The channels whose settings are present: Telegram with a bot token, SMS with Twilio credentials."""
+    found: list[Channel] = []
+    if bot.settings.telegram_bot_token:
+        from channels.telegram import create_channel as telegram
+
+        found.append(telegram(bot, polling=telegram_polling))
+    if bot.settings.twilio_account_sid and bot.settings.twilio_auth_token:
+        from channels.sms import create_channel as sms
+
+        found.append(sms(bot))
+    return found
+
+
+async def _healthz(request: Request) -> Response:
+    """Ready when the database answers and Cadence does; 503 says which one did not."""
+    bot: Bot = request.app.state.bot
+    checks: dict[str, str] = {}
+    try:
+        await asyncio.to_thread(bot.store.load, "healthz", "healthz")
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means "not ready"; the kind is enough to act on
+        checks["database"] = type(exc).__name__
+    try:
+        response = await bot.http.get(bot.directory.base_url.rstrip("/") + "/", timeout=3.0)
+        checks["cadence"] = "ok" if response.status_code < 500 else f"status {response.status_code}"
+    except Exception as exc:
+        checks["cadence"] = type(exc).__name__
+    healthy = all(value == "ok" for value in checks.values())
+    return JSONResponse(
+        {"status": "ok" if healthy else "degraded", **checks}, status_code=200 if healthy else 503
+    )
+
+
+async def _metrics(request: Request) -> Response:
+    bot: Bot = request.app.state.bot
+    return PlainTextResponse(bot.metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+def create_app(bot: Bot, channels: Sequence[Channel], *, routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """The ASGI app: health, metrics, each channel's routes and ``routes``; the lifespan starts and
+    stops the channels and closes the bot."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        started: list[Channel] = []
+        try:
+            for channel in channels:
+                await channel.start()
+                started.append(channel)
+            yield
+        finally:
+            for channel in reversed(started):
+                with contextlib.suppress(Exception):
+                    await channel.stop()
+            await bot.aclose()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", _healthz, methods=["GET"]),
+            Route("/metrics", _metrics, methods=["GET"]),
+            *(route for channel in channels for route in channel.routes()),
+            *routes,
+        ],
+        lifespan=lifespan,
+    )
+    app.state.bot = bot
+    app.state.channels = {channel.name: channel for channel in channels}
+    return app
+
+
+def build_app(settings: Settings, *, telegram_polling: bool = False) -> Starlette:
+    bot = open_bot(settings)
+    return create_app(bot, configured_channels(bot, telegram_polling=telegram_polling))
+
+
+def serve(host: str = "127.0.0.1", port: int = 8080, telegram_polling: bool = False) -> int:
+    """``cadence-bot serve``: configuration from the environment, then uvicorn until interrupted."""
+    import uvicorn
+
+    from bot.logs import configure_logging
+
+    configure_logging()
+    settings = load_settings(os.environ)
+    if not settings.cadence_base_url:
+        log.error("CADENCE_BASE_URL is not set (run `cadence-bot sandbox` for a local Cadence)")
+        return 2
+    app = build_app(settings, telegram_polling=telegram_polling)
+    uvicorn.run(app, host=host, port=port, log_config=None)
+    return 0
