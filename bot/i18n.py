@@ -82,6 +82,10 @@ _EN: dict[str, str] = {
     "booking_gone": "That booking can't be changed any more.",
     "ask_yes_no": "Please answer with one of the options.",
     "empty": "I only understand text messages. {question}",
+    "reminder": "Reminder: your {service} is on {when}. Would you like to keep it, move it or cancel it?",
+    "notify_cancelled": "Your {service} on {when} at {business} has been cancelled.",
+    "notify_moved": "{business} moved your {service} to {when}.",
+    "staff_new_booking": "New booking: {service}, {when}, {customer}, via {source}.",
 }
 
 _ES: dict[str, str] = {
@@ -158,6 +162,10 @@ _ES: dict[str, str] = {
     "booking_gone": "Esa reserva ya no se puede cambiar.",
     "ask_yes_no": "Responde con una de las opciones, por favor.",
     "empty": "Solo entiendo mensajes de texto. {question}",
+    "reminder": "Recordatorio: tu {service} es el {when}. ¿Quieres mantenerla, cambiarla o cancelarla?",
+    "notify_cancelled": "Tu {service} del {when} en {business} ha sido cancelada.",
+    "notify_moved": "{business} ha cambiado tu {service} al {when}.",
+    "staff_new_booking": "Nueva reserva: {service}, {when}, {customer}, vía {source}.",
 }
 
 LANGUAGES: dict[str, dict[str, str]] = {"en": _EN, "es": _ES}

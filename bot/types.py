@@ -64,6 +64,8 @@ class Inbound(_Value):
     """The business the channel already knows (deep-link payload, the SMS number texted)."""
     timezone: str | None = None
     """The customer's zone when the channel knows it (the terminal chat's ``--tz``)."""
+    reminder: str | None = None
+    """Not a message but a reminder due for this booking id: the bot speaks first."""
 
 
 class Option(_Value):
