@@ -121,7 +121,7 @@ def _last_weekday(m: re.Match[str], today: date) -> DateHit | None:
 
 
 def _weekday(m: re.Match[str], today: date) -> DateHit | None:
-    return DateHit(*_span(m), weekday=int(m["wd"]), weak=m["wdt"].startswith("w"))
+    return DateHit(*_span(m), weekday=int(m["wd"]), weak=m["wdt"].startswith("ww"))
 
 
 def _relative(m: re.Match[str], today: date) -> DateHit | None:
@@ -176,7 +176,10 @@ def _this_week(m: re.Match[str], today: date) -> DateHit | None:
 def _month_range(m: re.Match[str], today: date) -> DateHit | None:
     groups = m.groupdict()
     if groups.get("mt") and groups["mt"].startswith("w"):
-        return None
+        # "in may" is a month; "may I" is not
+        after = m.string[m.end():m.end() + 3]
+        if not (m.group().startswith(("in ", "during ")) and after in ("", " |", " ,")):
+            return None
     if groups.get("rel"):
         first = daymath.add_months(today.replace(day=1), 0 if groups["rel"] == "this" else 1)
     else:
@@ -235,7 +238,7 @@ def _month_rel_alt(m: re.Match[str], today: date) -> DateHit | None:
     return DateHit(*_span(m), date_range=(max(start, today), end))
 
 
-_NOT_TIME = r"(?! (?:am|pm|oclock|ish|unit|hours|minutes))"
+_NOT_TIME = r"(?! (?:am|pm|oclock|ish|unit|hours|minutes)(?![^ ]))"
 _MONTH_DAY_RX = _rx(
     r"(?:the )?(?:day )?(?:of )?(?P<mt>w?mo(?P<m>\d{1,2})) (?:the )?(?P<d>\d{1,2})(?:th|tw)?"
     + _NOT_TIME + r"(?: ,)?(?: of)?(?: (?P<y>\d{4}))?"
@@ -249,6 +252,8 @@ RULES: tuple[tuple[re.Pattern[str], Handler], ...] = (
     (_MONTH_DAY_RX, _month_day),
     (_rx(r"(?:the )?(?:day )?(?P<d>\d{1,2})(?:th|tw)? (?:of )?(?:the )?(?P<which>this|next|coming)"
          r" month"), _dom_of_month),
+    (_rx(r"(?P<which>this|next) month (?:, )?(?:on )?(?:the )?(?P<d>\d{1,2})(?:th|tw)?"),
+     _dom_of_month),
     (_rx(_WD + r" (?:,? )?(?:of |on |in )?(?:the )?week after next"), _weekday_week_after_next),
     (_rx(_WD + r" (?:,? )?(?:of |on |in )?" + _NEXT_WEEK), _weekday_next_week),
     (_rx(_NEXT_WEEK + r" (?:,? )?(?:on )?(?:the )?" + _WD), _weekday_next_week),
@@ -294,20 +299,35 @@ RULES: tuple[tuple[re.Pattern[str], Handler], ...] = (
 
 def _weak_ok(canon: str, hit: DateHit) -> bool:
     """A weak weekday word ("sat", "sun", "wed") counts only beside date/time context."""
-    before = canon[:hit.start].split()[-1:] or [""]
-    after = canon[hit.end:].split()[:1] or [""]
-    if before[0] in ("on", "this", "next", "by", "until", "coming", "for", "|", ""):
+    before = canon[max(0, hit.start - 12):hit.start].split()[-1:] or [""]
+    after = canon[hit.end:hit.end + 12].split()[:1] or [""]
+    if before[0] in ("on", "this", "next", "by", "until", "coming", "for", "|", "", "or", "and",
+                     ","):
         return True
     token = after[0]
-    return (token in ("at", "morning", "afternoon", "evening", "night", ",", "|", "", "or", "and")
+    return (token in ("at", "morning", "afternoon", "evening", "night", ",", "|", "or", "and")
             or token[:1].isdigit())
 
 
-def find_dates(canon: str, today: date) -> list[DateHit]:
+# "lunes 9", "Montag 9", "lundi 9", "segunda 9": outside English a number after a weekday is the
+# day of the month ("tuesday 4" in English is 4pm).
+_WEEKDAY_DAY = _rx(_WD + r" (?:, )?(?:the )?(?P<d>\d{1,2})" + _NOT_TIME)
+
+
+def _weekday_day(m: re.Match[str], today: date) -> DateHit | None:
+    dom = int(m["d"])
+    if not 1 <= dom <= 31:
+        return None
+    return DateHit(*_span(m), day_of_month=dom, weekday=int(m["wd"]))
+
+
+def find_dates(canon: str, today: date, weekday_day_number: bool = False) -> list[DateHit]:
     """Every date expression in `canon`, left to right, none overlapping."""
     taken = bytearray(len(canon))
     hits: list[DateHit] = []
-    for pattern, handler in RULES:
+    rules = RULES if not weekday_day_number else (*RULES[:3], (_WEEKDAY_DAY, _weekday_day),
+                                                  *RULES[3:])
+    for pattern, handler in rules:
         for m in pattern.finditer(canon):
             s, e = m.span()
             if any(taken[s:e]):

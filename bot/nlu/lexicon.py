@@ -137,6 +137,8 @@ _EN_PHRASES: dict[tuple[str, ...], str] = {
     ("earlier", "than"): "before",
     ("any", "time"): "any time",
     ("o", "clock"): "oclock",
+    ("first", "thing"): "early morning",
+    ("after", "work"): "afterwork",
     ("in", "the", "am"): "in morning",
     ("in", "the", "pm"): "in afternoon",
 }

@@ -68,11 +68,11 @@ def _rx(pattern: str) -> re.Pattern[str]:
 _H = r"(?P<h>\d{1,2})"
 _MER = r"(?: (?P<mer>am|pm))?"
 _OCLOCK = r"(?: oclock)?"
-_SUFFIX = (_OCLOCK + _MER + r"(?:(?: ,)?(?: (?:in|of|during|on))?(?: the)?"
+_SUFFIX = (_OCLOCK + _MER + r"(?:(?: ,)?(?: (?:in|of|during|on|this))?(?: the)?"
            r" (?P<dps>" + _PART_WORDS + r")| at (?P<dpn>night))?")
 _PREFIX = (r"(?:(?P<dpp>" + _PART_WORDS + r")(?: ,)?(?: (?:at|around|by|for)){0,2}"
            r"(?: around)? )?")
-_NOT_UNIT = r"(?! (?:unit|days?|weeks?|months?|hours?|minutes|th|\d))"
+_NOT_UNIT = r"(?! (?:unit|days?|weeks?|months?|hours?|minutes|\d+)(?![^ ]))"
 _FRACTION = r"(?P<fr>half|quarter|\d{1,2})"
 
 # Exact times, most specific first. Each handler names its groups through `kind`.
@@ -94,7 +94,8 @@ _EXACT: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("spaced", _rx(r"(?P<at>(?:at|around|by) )?" + _PREFIX + _H
                    + r" (?:oclock )?(?P<oh>oh )?(?P<mi>\d{1,2})" + _SUFFIX)),
     ("noon", _rx(r"(?:12 )?(?P<word>noon|midnight)")),
-    ("military", _rx(r"(?P<at>(?:at|around|by) )?(?P<hm>\d{3,4})(?: (?:hours|oclock))?")),
+    ("military", _rx(r"(?P<at>(?:at|around|by) )?(?P<hm>\d{3,4})(?: (?:hours|oclock))?"
+                     r"(?: (?P<mer>am|pm))?")),
     ("hour", _rx(_PREFIX + r"(?P<at>(?:at|around|by|about) )?(?:around )?" + _H + _NOT_UNIT
                  + r"(?P<ish> ish)?" + _SUFFIX)),
 )
@@ -111,6 +112,7 @@ _WINDOWS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("after", _rx(r"(?:any ?time )?from " + _A + r" (?:onwards|on)")),
     ("before", _rx(r"(?<!\d )(?<!quarter )(?:any ?time )?before " + _A)),
     ("afterlunch", _rx(r"(?:any ?time )?after (?:the )?lunch")),
+    ("afterwork", _rx(r"(?:any ?time )?afterwork")),
 )
 
 _PART_RX = _rx(r"(?:(?P<mod>early|late|mid) )?(?:in )?(?:the )?(?P<part>" + _PART_WORDS
@@ -135,10 +137,10 @@ def _exact(kind: str, m: re.Match[str], context: str | None) -> time | None:
     if kind == "military":  # "at 1530", "0930 hours": a 24-hour clock without a colon
         hm = g["hm"]
         suffixed = m.group().endswith((" hours", " oclock"))
-        if not suffixed and (not g.get("at") or len(hm) == 3):
+        if not suffixed and not mer and (not g.get("at") or len(hm) == 3):
             return None  # "at 200 C Street" is an address
         hour, minute = int(hm[:-2]), int(hm[-2:])
-        return resolve_hour(hour, minute, None, part, padded=len(hm) == 4)
+        return resolve_hour(hour, minute, mer, part, padded=len(hm) == 4 and not mer)
     if kind in ("past", "and"):
         fr = _fraction(g["fr"])
         if fr is None or (h > 12 and mer is not None):
@@ -214,6 +216,8 @@ def find_times(canon: str, context: str | None) -> tuple[list[TimeHit], list[Tim
                     continue
             elif kind == "afterlunch":
                 window = (time(14), END_OF_DAY)
+            elif kind == "afterwork":
+                window = (time(17), time(21))
             elif kind == "after":
                 a = _point(m, "a", None, context)
                 if a is None:
@@ -239,7 +243,7 @@ def find_times(canon: str, context: str | None) -> tuple[list[TimeHit], list[Tim
             taken[s:e] = b"\x01" * (e - s)
             part = g.get("dps") or g.get("dpn") or g.get("dpp")
             strong = kind not in ("hour", "military") or bool(
-                part or g.get("mer") or m.group().endswith((" oclock", " hours")))
+                part or g.get("mer") or m.group().endswith((" oclock", " hours", " am", " pm")))
             exact.append(TimeHit(s, e, time=t, part=part, strong=strong))
     for m in _PART_RX.finditer(canon):
         s, e = m.span()
@@ -250,6 +254,9 @@ def find_times(canon: str, context: str | None) -> tuple[list[TimeHit], list[Tim
             end = time((start.hour + end.hour) // 2)
         elif m["mod"] == "late" and end != END_OF_DAY:
             start = time((start.hour + end.hour) // 2)
+        elif m["mod"] == "mid" and end != END_OF_DAY:  # the middle half: mid-morning 09-11
+            quarter = (end.hour - start.hour) // 4
+            start, end = time(start.hour + quarter), time(end.hour - quarter)
         windows.append(TimeHit(s, e, window=(start, end), part=m["part"]))
     exact.sort(key=lambda h: h.start)
     windows.sort(key=lambda h: h.start)

@@ -20,6 +20,9 @@ from bot.nlu.text import fold
 _PRE = (
     (re.compile(r"(?<![a-z])([ap])\.\s?m\b\.?"), r" \1m "),  # a.m. / p.m.
     (re.compile(r"(?<=\d)\s*([ap])\s?m\b"), r" \1m"),  # 3 p m
+    (re.compile(r"(?<=\d:\d\d)([ap])\b(?!\.)"), r" \1m"),  # 9:30a
+    (re.compile(r"\b(jan|feb|febr|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|mon|tue|tues|wed|weds"
+                r"|thu|thur|thurs|fri|sat|sun)\.(?=\s*\w)"), r"\1 "),  # "Mar. 5", "Fri. at 3"
     (re.compile(r"-ish\b"), " ish"),
     (re.compile(r"(?<=[a-z])-(?=[a-z])"), " "),  # "twenty-first", "apres-midi", "week-end"
 )

@@ -79,7 +79,7 @@ def interpret_when(text: str, now: datetime, tz: str | ZoneInfo | None = None,
     except (OverflowError, ValueError):
         return When()
     canon = " ".join(tokenize(text[:_MAX_CHARS], langs, day_first))
-    return _interpret(canon, local)
+    return _interpret(canon, local, weekday_day_number=langs[0] != "en")
 
 
 def _in_hours(canon: str, local: datetime) -> tuple[datetime, int, int] | None:
@@ -96,20 +96,31 @@ def _in_hours(canon: str, local: datetime) -> tuple[datetime, int, int] | None:
     return local + timedelta(minutes=minutes), m.start(), m.end()
 
 
-def _interpret(canon: str, local: datetime) -> When:
+def _mask(canon: str, hits: list[DateHit]) -> str:
+    """`canon` with the date expressions blanked out, so times never reuse their numbers.
+    A lone "this" ("this afternoon") stays: the day part after it still sets am/pm."""
+    chars = list(canon)
+    for hit in hits:
+        if canon[hit.start:hit.end] != "this":
+            chars[hit.start:hit.end] = "§" * (hit.end - hit.start)
+    return "".join(chars)
+
+
+_BEFORE_ON = re.compile(r"(?:^|[ ,|])(?:at )?(?P<h>\d{1,2}) (?:on )?$")
+
+
+def _interpret(canon: str, local: datetime, weekday_day_number: bool = False) -> When:
     today = local.date()
     later = _in_hours(canon, local)
     if later is not None:
         moment, start, end = later
         canon = canon[:start] + "§" * (end - start) + canon[end:]
-        rest = _interpret(canon, local)
+        rest = _interpret(canon, local, weekday_day_number)
         if rest.time is None and not rest.dates:
             return When(dates=(moment.date(),), time=moment.time().replace(second=0,
                                                                            microsecond=0))
-    hits = find_dates(canon, today)
-    masked = canon
-    for hit in hits:
-        masked = masked[:hit.start] + "§" * (hit.end - hit.start) + masked[hit.end:]
+    hits = find_dates(canon, today, weekday_day_number)
+    masked = _mask(canon, hits)
     primary = _primary(canon, hits)
     context = "tonight" if primary is not None and primary.evening else day_part_in(masked)
     exact, windows = find_times(masked, context)
@@ -119,7 +130,12 @@ def _interpret(canon: str, local: datetime) -> When:
     chosen = strong or [hit for hit in exact if not _negated(masked, hit.start)] or exact
     found_time: time | None = chosen[-1].time if chosen else None
     if found_time is None and primary is not None:
+        # "tmrw 3", "11 on the 3rd": a bare number right beside the date is an hour
         found_time = bare_hour_after(masked[primary.end:].lstrip(" ,"), context)
+        before = _BEFORE_ON.search(masked, max(0, primary.start - 12), primary.start)
+        if found_time is None and before is not None and (
+                canon.startswith("on ", primary.start) or before.group().endswith(" on ")):
+            found_time = resolve_hour(int(before["h"]), 0, None, context)
     if found_time is None and not hits:
         only = _ONLY_HOUR.match(canon)
         if only is not None and 1 <= int(only["h"]) <= 23:
@@ -129,6 +145,8 @@ def _interpret(canon: str, local: datetime) -> When:
     date_range: tuple[date, date] | None = None
     if primary is not None:
         dates, date_range = _resolve(primary, today, found_time, local.time())
+        dates, date_range = _alternatives(canon, hits, primary, dates, date_range, today,
+                                          found_time, local.time())
 
     window: tuple[time, time] | None = None
     if found_time is None:
@@ -137,6 +155,36 @@ def _interpret(canon: str, local: datetime) -> When:
         elif primary is not None and primary.evening:
             window = PARTS["tonight"]
     return When(dates=dates, date_range=date_range, time=found_time, window=window)
+
+
+def _alternatives(canon: str, hits: list[DateHit], primary: DateHit, dates: tuple[date, ...],
+                  date_range: tuple[date, date] | None, today: date, at: time | None,
+                  current: time) -> tuple[tuple[date, ...], tuple[date, date] | None]:
+    """ "tomorrow or friday": both are candidates, in the order said; "between the 5th and the
+    7th": a range."""
+    index = hits.index(primary)
+    if index == 0 or len(dates) != 1:
+        return dates, date_range
+    previous = hits[index - 1]
+    gap = canon[previous.end:primary.start].strip(" ,")
+    earlier, _ = _resolve(previous, today, at, current)
+    if len(earlier) != 1:
+        return dates, date_range
+    if gap == "and" and canon[max(0, previous.start - 8):previous.start] == "between ":
+        if earlier[0] < dates[0]:
+            return (), (earlier[0], dates[0])
+        return dates, date_range
+    if gap != "or":
+        return dates, date_range
+    candidates = list(earlier)
+    for hit in reversed(hits[:index - 1]):  # "mon, tue or wed"
+        if canon[hit.end:hits[hits.index(hit) + 1].start].strip() != ",":
+            break
+        more, _ = _resolve(hit, today, at, current)
+        if len(more) != 1:
+            break
+        candidates.insert(0, more[0])
+    return tuple(dict.fromkeys([*candidates, *dates])), date_range
 
 
 def _negated(canon: str, start: int) -> bool:
