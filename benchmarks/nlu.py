@@ -38,18 +38,47 @@ P99_TARGET_MS = 5.0
 WARMUP_TARGET_S = 1.0
 
 HAND_WRITTEN = [
-    "tmrw 3", "fri at half 3", "the 12th at 10", "any time after 4 next week",
-    "hi, any chance of saturday at 1?", "can i come in tmrw arvo?", "Thursday 3ish",
-    "thurs 2:30pm", "next sat at 11", "is 10:30 tomorrow ok?", "14th @ 2pm",
-    "Friday 13th March at 4", "13/03 at 16:00", "tomorrow 9:30am please",
-    "I'd like friday afternoon", "early next week", "wednesday next week", "in two weeks",
-    "a week from today", "half 10 on friday", "quarter to 5", "twelve in the afternoon",
-    "four thirty pm", "5 o'clock", "noon tomorrow", "between 2 and 4", "before noon",
-    "I can't do tomorrow, how about Friday?", "We are 3 people, saturday 1pm",
-    "on the twentieth", "2nd of this month", "5th of March", "2026-03-20 15:00",
+    "tmrw 3",
+    "fri at half 3",
+    "the 12th at 10",
+    "any time after 4 next week",
+    "hi, any chance of saturday at 1?",
+    "can i come in tmrw arvo?",
+    "Thursday 3ish",
+    "thurs 2:30pm",
+    "next sat at 11",
+    "is 10:30 tomorrow ok?",
+    "14th @ 2pm",
+    "Friday 13th March at 4",
+    "13/03 at 16:00",
+    "tomorrow 9:30am please",
+    "I'd like friday afternoon",
+    "early next week",
+    "wednesday next week",
+    "in two weeks",
+    "a week from today",
+    "half 10 on friday",
+    "quarter to 5",
+    "twelve in the afternoon",
+    "four thirty pm",
+    "5 o'clock",
+    "noon tomorrow",
+    "between 2 and 4",
+    "before noon",
+    "I can't do tomorrow, how about Friday?",
+    "We are 3 people, saturday 1pm",
+    "on the twentieth",
+    "2nd of this month",
+    "5th of March",
+    "2026-03-20 15:00",
     "Yes please, the 11th would be great. Around 3:30 in the afternoon if possible?",
-    "mañana por la tarde", "el viernes a las 5 y media", "morgen um 15 Uhr",
-    "übermorgen um halb 4", "demain à 15h", "vendredi prochain", "amanhã às 15h",
+    "mañana por la tarde",
+    "el viernes a las 5 y media",
+    "morgen um 15 Uhr",
+    "übermorgen um halb 4",
+    "demain à 15h",
+    "vendredi prochain",
+    "amanhã às 15h",
     "sexta que vem às 3 da tarde",
 ]
 
@@ -88,34 +117,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
     import dateparser.search
 
-    dateparser.search.search_dates("tomorrow at 3", languages=["en"],
-                                   settings={"RELATIVE_BASE": _NOW})
+    dateparser.search.search_dates("tomorrow at 3", languages=["en"], settings={"RELATIVE_BASE": _NOW})
     their_warmup = time.perf_counter() - start
 
     ours = _measure(lambda t: interpret_when(t, _NOW, "UTC", ("en",)), texts)
     theirs = _measure(
         lambda t: dateparser.search.search_dates(
-            t, languages=["en"], settings={"RELATIVE_BASE": _NOW, "PREFER_DATES_FROM": "future"}),
+            t, languages=["en"], settings={"RELATIVE_BASE": _NOW, "PREFER_DATES_FROM": "future"}
+        ),
         texts,
     )
 
     cpus = os.cpu_count() or 0
-    print(f"machine: {platform.machine()} {platform.processor() or ''}".rstrip()
-          + f", {cpus} cores, Python {platform.python_version()}, {platform.system()}")
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''}".rstrip()
+        + f", {cpus} cores, Python {platform.python_version()}, {platform.system()}"
+    )
     print(f"sample: {len(texts)} messages ({origin})")
     print(f"{'':28}{'p50 ms':>10}{'p99 ms':>10}{'mean ms':>10}{'max ms':>10}")
     for name, values in (("interpret_when", ours), ("dateparser.search_dates", theirs)):
-        print(f"{name:28}{_percentile(values, 0.5):10.3f}{_percentile(values, 0.99):10.3f}"
-              f"{statistics.fmean(values):10.3f}{max(values):10.3f}")
+        print(
+            f"{name:28}{_percentile(values, 0.5):10.3f}{_percentile(values, 0.99):10.3f}"
+            f"{statistics.fmean(values):10.3f}{max(values):10.3f}"
+        )
     p50 = _percentile(theirs, 0.5) / _percentile(ours, 0.5)
     p99 = _percentile(theirs, 0.99) / _percentile(ours, 0.99)
     print(f"{'ratio dateparser / ours':28}{p50:9.1f}x{p99:9.1f}x")
-    print(f"warm-up (imports + first call): interpret_when {OUR_WARMUP:.3f} s, "
-          f"dateparser {their_warmup:.3f} s")
+    print(
+        f"warm-up (imports + first call): interpret_when {OUR_WARMUP:.3f} s, dateparser {their_warmup:.3f} s"
+    )
     p99_ok = _percentile(ours, 0.99) < P99_TARGET_MS
     warm_ok = OUR_WARMUP < WARMUP_TARGET_S
-    print(f"targets: p99 < {P99_TARGET_MS:g} ms {'PASS' if p99_ok else 'MISS'}; "
-          f"warm-up < {WARMUP_TARGET_S:g} s {'PASS' if warm_ok else 'MISS'}")
+    print(
+        f"targets: p99 < {P99_TARGET_MS:g} ms {'PASS' if p99_ok else 'MISS'}; "
+        f"warm-up < {WARMUP_TARGET_S:g} s {'PASS' if warm_ok else 'MISS'}"
+    )
     return 0
 
 

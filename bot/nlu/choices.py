@@ -33,40 +33,80 @@ class Choice:
 
 _ANY = {
     "en": r"any|anyone|anybody|any one|whoever|whichever|either|no preference|don't care|dont care"
-          r"|doesn't matter|doesnt matter|does not matter|don't mind|dont mind|i don't mind"
-          r"|i dont mind|whatever|first available|any of them|anyone is fine|any is fine"
-          r"|either is fine|either one|no pref|not fussy|surprise me|you choose|you pick"
-          r"|up to you|any available|anyone available",
+    r"|doesn't matter|doesnt matter|does not matter|don't mind|dont mind|i don't mind"
+    r"|i dont mind|whatever|first available|any of them|anyone is fine|any is fine"
+    r"|either is fine|either one|no pref|not fussy|surprise me|you choose|you pick"
+    r"|up to you|any available|anyone available",
     "es": r"cualquiera|cualquier|me da igual|da igual|sin preferencia|el que sea|la que sea"
-          r"|quien sea|lo que sea|el primero disponible|cualquiera esta bien|indiferente",
+    r"|quien sea|lo que sea|el primero disponible|cualquiera esta bien|indiferente",
     "de": r"egal|ist egal|ist mir egal|mir egal|beliebig|irgendwer|irgendwen|irgendeiner"
-          r"|irgendeine|keine praferenz|wer auch immer|jeder|jede|der erste freie|gleich",
+    r"|irgendeine|keine praferenz|wer auch immer|jeder|jede|der erste freie|gleich",
     "fr": r"n'importe|n'importe qui|n'importe lequel|n'importe laquelle|peu importe|indifferent"
-          r"|pas de preference|qui vous voulez|le premier disponible|ca m'est egal|m'est egal",
+    r"|pas de preference|qui vous voulez|le premier disponible|ca m'est egal|m'est egal",
     "pt": r"qualquer|qualquer um|qualquer uma|tanto faz|sem preferencia|quem for|o primeiro"
-          r" disponivel|indiferente|qualquer pessoa|pode ser qualquer",
+    r" disponivel|indiferente|qualquer pessoa|pode ser qualquer",
 }
 _ORDINALS = {
-    "en": ["first|1st|one", "second|2nd|two", "third|3rd|three", "fourth|4th|four",
-           "fifth|5th|five", "sixth|6th|six", "seventh|7th|seven", "eighth|8th|eight",
-           "ninth|9th|nine", "tenth|10th|ten"],
-    "es": ["primero|primera|primer|1o|1a|uno|una", "segundo|segunda|2o|2a|dos",
-           "tercero|tercera|tercer|3o|3a|tres", "cuarto|cuarta|cuatro", "quinto|quinta|cinco",
-           "sexto|sexta|seis", "septimo|septima|siete", "octavo|octava|ocho",
-           "noveno|novena|nueve", "decimo|decima|diez"],
-    "de": ["erste|ersten|erster|erstes|eins", "zweite|zweiten|zweiter|zweites|zwei",
-           "dritte|dritten|dritter|drittes|drei", "vierte|vierten|vierter|viertes|vier",
-           "funfte|funften|funfter|funftes|funf", "sechste|sechsten|sechs",
-           "siebte|siebten|sieben", "achte|achten|acht", "neunte|neunten|neun",
-           "zehnte|zehnten|zehn"],
-    "fr": ["premier|premiere|1er|1re|un|une", "deuxieme|second|seconde|2e|2eme|deux",
-           "troisieme|3e|3eme|trois", "quatrieme|4e|quatre", "cinquieme|5e|cinq",
-           "sixieme|6e|six", "septieme|7e|sept", "huitieme|8e|huit", "neuvieme|9e|neuf",
-           "dixieme|10e|dix"],
-    "pt": ["primeiro|primeira|1o|1a|um|uma", "segundo|segunda|2o|2a|dois|duas",
-           "terceiro|terceira|3o|3a|tres", "quarto|quarta|quatro", "quinto|quinta|cinco",
-           "sexto|sexta|seis", "setimo|setima|sete", "oitavo|oitava|oito", "nono|nona|nove",
-           "decimo|decima|dez"],
+    "en": [
+        "first|1st|one",
+        "second|2nd|two",
+        "third|3rd|three",
+        "fourth|4th|four",
+        "fifth|5th|five",
+        "sixth|6th|six",
+        "seventh|7th|seven",
+        "eighth|8th|eight",
+        "ninth|9th|nine",
+        "tenth|10th|ten",
+    ],
+    "es": [
+        "primero|primera|primer|1o|1a|uno|una",
+        "segundo|segunda|2o|2a|dos",
+        "tercero|tercera|tercer|3o|3a|tres",
+        "cuarto|cuarta|cuatro",
+        "quinto|quinta|cinco",
+        "sexto|sexta|seis",
+        "septimo|septima|siete",
+        "octavo|octava|ocho",
+        "noveno|novena|nueve",
+        "decimo|decima|diez",
+    ],
+    "de": [
+        "erste|ersten|erster|erstes|eins",
+        "zweite|zweiten|zweiter|zweites|zwei",
+        "dritte|dritten|dritter|drittes|drei",
+        "vierte|vierten|vierter|viertes|vier",
+        "funfte|funften|funfter|funftes|funf",
+        "sechste|sechsten|sechs",
+        "siebte|siebten|sieben",
+        "achte|achten|acht",
+        "neunte|neunten|neun",
+        "zehnte|zehnten|zehn",
+    ],
+    "fr": [
+        "premier|premiere|1er|1re|un|une",
+        "deuxieme|second|seconde|2e|2eme|deux",
+        "troisieme|3e|3eme|trois",
+        "quatrieme|4e|quatre",
+        "cinquieme|5e|cinq",
+        "sixieme|6e|six",
+        "septieme|7e|sept",
+        "huitieme|8e|huit",
+        "neuvieme|9e|neuf",
+        "dixieme|10e|dix",
+    ],
+    "pt": [
+        "primeiro|primeira|1o|1a|um|uma",
+        "segundo|segunda|2o|2a|dois|duas",
+        "terceiro|terceira|3o|3a|tres",
+        "quarto|quarta|quatro",
+        "quinto|quinta|cinco",
+        "sexto|sexta|seis",
+        "setimo|setima|sete",
+        "oitavo|oitava|oito",
+        "nono|nona|nove",
+        "decimo|decima|dez",
+    ],
 }
 _LAST = r"last|last one|the last|ultimo|ultima|letzte|letzten|letzter|dernier|derniere"
 # Words around a choice that carry no meaning for matching.
@@ -78,9 +118,11 @@ _FILLER = wordset(
     " quero eu obrigado obrigada"
 )
 _CLEAN = re.compile(r"[^\w\s:']+")
-_EXPLICIT_NUMBER = re.compile(r"^(?:#|n[ºo°]\.?\s*|no\.\s*|nr\.?\s*|number\s+|num\s+|option\s+"
-                              r"|opcion\s+|opção\s+|opcao\s+|nummer\s+|numero\s+|choice\s+)"
-                              r"(\d{1,3})$")
+_EXPLICIT_NUMBER = re.compile(
+    r"^(?:#|n[ºo°]\.?\s*|no\.\s*|nr\.?\s*|number\s+|num\s+|option\s+"
+    r"|opcion\s+|opção\s+|opcao\s+|nummer\s+|numero\s+|choice\s+)"
+    r"(\d{1,3})$"
+)
 _BARE_NUMBER = re.compile(r"^(\d{1,3})[.)]?$")
 _LABEL_THRESHOLD = 80.0
 _LABEL_MARGIN = 8.0
@@ -90,31 +132,39 @@ def _alternation(parts: list[str]) -> str:
     return "|".join(sorted({p for part in parts for p in part.split("|")}, key=len, reverse=True))
 
 
-def _build(languages: tuple[str, ...]) -> tuple[re.Pattern[str], list[re.Pattern[str]],
-                                                re.Pattern[str]]:
-    any_rx = re.compile(r"^(?:(?:i'll take |i will take |give me |con |mit |avec |com |with )?"
-                        r"(?:" + _alternation([_ANY[lang] for lang in languages]) + r"))"
-                        r"(?: (?:one|person|time|slot|is fine|will do|works|please|por favor"
-                        r"|bitte|s'il vous plait|svp)){0,4}$")
+def _build(languages: tuple[str, ...]) -> tuple[re.Pattern[str], list[re.Pattern[str]], re.Pattern[str]]:
+    any_rx = re.compile(
+        r"^(?:(?:i'll take |i will take |give me |con |mit |avec |com |with )?"
+        r"(?:" + _alternation([_ANY[lang] for lang in languages]) + r"))"
+        r"(?: (?:one|person|time|slot|is fine|will do|works|please|por favor"
+        r"|bitte|s'il vous plait|svp)){0,4}$"
+    )
     ordinals: list[re.Pattern[str]] = []
     for index in range(10):
         words = _alternation([_ORDINALS[lang][index] for lang in languages])
-        ordinals.append(re.compile(r"^(?:the |el |la |der |die |das |le |o |a )?(?:" + words
-                                   + r")(?: (?:one|option|choice|opcion|opção|opcao|option"
-                                     r"|slot|time|uno|una|eins))?$"))
+        ordinals.append(
+            re.compile(
+                r"^(?:the |el |la |der |die |das |le |o |a )?(?:"
+                + words
+                + r")(?: (?:one|option|choice|opcion|opção|opcao|option"
+                r"|slot|time|uno|una|eins))?$"
+            )
+        )
     last = re.compile(r"^(?:the )?(?:" + _LAST + r")(?: one| option)?$")
     return any_rx, ordinals, last
 
 
 _TABLES = {
     langs: _build(langs)
-    for langs in [("en",), *(((lang, "en")) for lang in ("es", "de", "fr", "pt")),
-                  ("en", "es", "de", "fr", "pt")]
+    for langs in [
+        ("en",),
+        *(((lang, "en")) for lang in ("es", "de", "fr", "pt")),
+        ("en", "es", "de", "fr", "pt"),
+    ]
 }
 
 
-def _tables(languages: Sequence[str]) -> tuple[re.Pattern[str], list[re.Pattern[str]],
-                                               re.Pattern[str]]:
+def _tables(languages: Sequence[str]) -> tuple[re.Pattern[str], list[re.Pattern[str]], re.Pattern[str]]:
     langs = normalize_languages(languages)
     if len(langs) > 1:
         return _TABLES[("en", "es", "de", "fr", "pt")]
@@ -125,8 +175,13 @@ def _strip_filler(text: str) -> str:
     return " ".join(w for w in text.split() if w not in _FILLER)
 
 
-def match_choice(text: str, options: Sequence[Choice], languages: Sequence[str] = ("en",),
-                 now: datetime | None = None, tz: str | ZoneInfo | None = None) -> int | None:
+def match_choice(
+    text: str,
+    options: Sequence[Choice],
+    languages: Sequence[str] = ("en",),
+    now: datetime | None = None,
+    tz: str | ZoneInfo | None = None,
+) -> int | None:
     """The index of the option the reply picks, or None when no option is a confident match."""
     if not isinstance(text, str) or not options:
         return None
@@ -158,8 +213,9 @@ def match_choice(text: str, options: Sequence[Choice], languages: Sequence[str] 
     return _by_label(folded, core, options)
 
 
-def _position(folded: str, core: str, ordinals: list[re.Pattern[str]], last: re.Pattern[str],
-              count: int) -> int | None:
+def _position(
+    folded: str, core: str, ordinals: list[re.Pattern[str]], last: re.Pattern[str], count: int
+) -> int | None:
     explicit = _EXPLICIT_NUMBER.match(folded) or _EXPLICIT_NUMBER.match(core)
     if explicit is not None:
         n = int(explicit.group(1))
@@ -178,20 +234,31 @@ def _bare_number(n: int, times: list[time | None]) -> int | None:
     if 1 <= n <= len(times):
         return n - 1
     hour = resolve_hour(n, 0, None, None) if 1 <= n <= 23 else None
-    by_time = [i for i, t in enumerate(times) if t is not None and hour is not None
-               and (t.hour, t.minute) in ((hour.hour, 0), (n, 0))]
+    by_time = [
+        i
+        for i, t in enumerate(times)
+        if t is not None and hour is not None and (t.hour, t.minute) in ((hour.hour, 0), (n, 0))
+    ]
     if len(by_time) == 1:
         return by_time[0]
     return None
 
 
-def _by_time(text: str, times: list[time | None], languages: Sequence[str],
-             now: datetime | None, tz: str | ZoneInfo | None) -> int | None:
+def _by_time(
+    text: str,
+    times: list[time | None],
+    languages: Sequence[str],
+    now: datetime | None,
+    tz: str | ZoneInfo | None,
+) -> int | None:
     when = interpret_when(text, now or datetime(2000, 1, 3, 0, 0), tz, languages)
     if when.time is None:
         return None
-    hits = [i for i, t in enumerate(times) if t is not None
-            and (t.hour, t.minute) == (when.time.hour, when.time.minute)]
+    hits = [
+        i
+        for i, t in enumerate(times)
+        if t is not None and (t.hour, t.minute) == (when.time.hour, when.time.minute)
+    ]
     return hits[0] if len(hits) == 1 else None
 
 
@@ -205,14 +272,17 @@ def _label_score(folded: str, core: str, label: str) -> float:
     core_words = [w for w in core.split() if len(w) > 2]
     if core_words and target_words:
         # every word the customer wrote should be in the label, give or take a typo
-        per_word = [max(97.0 if len(w) > 3 and t.startswith(w) else fuzz.ratio(w, t)
-                        for t in target_words) for w in core_words]
+        per_word = [
+            max(97.0 if len(w) > 3 and t.startswith(w) else fuzz.ratio(w, t) for t in target_words)
+            for w in core_words
+        ]
         if min(per_word) >= 75:
             scores.append(min(per_word) * 0.97)
         # a long reply mentioning the label: "the haircut please"
         if len(target_words) <= len(core.split()):
-            scores.append(fuzz.token_set_ratio(core, target) * 0.95
-                          if set(target.split()) <= set(core.split()) else 0.0)
+            scores.append(
+                fuzz.token_set_ratio(core, target) * 0.95 if set(target.split()) <= set(core.split()) else 0.0
+            )
     return max(scores)
 
 

@@ -41,69 +41,124 @@ class Command:
 
 
 _LANGUAGE_NAMES = {
-    "en": "en", "english": "en", "ingles": "en", "englisch": "en", "anglais": "en",
-    "es": "es", "spanish": "es", "espanol": "es", "castellano": "es", "spanisch": "es",
-    "espagnol": "es", "espanhol": "es",
-    "de": "de", "german": "de", "deutsch": "de", "aleman": "de", "allemand": "de",
+    "en": "en",
+    "english": "en",
+    "ingles": "en",
+    "englisch": "en",
+    "anglais": "en",
+    "es": "es",
+    "spanish": "es",
+    "espanol": "es",
+    "castellano": "es",
+    "spanisch": "es",
+    "espagnol": "es",
+    "espanhol": "es",
+    "de": "de",
+    "german": "de",
+    "deutsch": "de",
+    "aleman": "de",
+    "allemand": "de",
     "alemao": "de",
-    "fr": "fr", "french": "fr", "francais": "fr", "frances": "fr", "franzosisch": "fr",
-    "portuguese": "pt", "pt": "pt", "portugues": "pt", "portugiesisch": "pt", "portugais": "pt",
+    "fr": "fr",
+    "french": "fr",
+    "francais": "fr",
+    "frances": "fr",
+    "franzosisch": "fr",
+    "portuguese": "pt",
+    "pt": "pt",
+    "portugues": "pt",
+    "portugiesisch": "pt",
+    "portugais": "pt",
 }
 _CODES = frozenset({"en", "es", "de", "fr", "pt"})
 
 _SLASH = re.compile(r"^/([a-z_]+)(?:@\w+)?(?:\s+(.*))?$", re.S)
 _SLASH_KINDS = {
-    "start": CommandKind.RESTART, "restart": CommandKind.RESTART, "reset": CommandKind.RESTART,
-    "help": CommandKind.HELP, "bookings": CommandKind.MY_BOOKINGS,
-    "mybookings": CommandKind.MY_BOOKINGS, "my_bookings": CommandKind.MY_BOOKINGS,
-    "cancel": CommandKind.CANCEL_BOOKING, "move": CommandKind.MOVE_BOOKING,
-    "reschedule": CommandKind.MOVE_BOOKING, "tz": CommandKind.TIMEZONE,
-    "timezone": CommandKind.TIMEZONE, "language": CommandKind.LANGUAGE,
-    "lang": CommandKind.LANGUAGE, "retry": CommandKind.TRY_AGAIN,
+    "start": CommandKind.RESTART,
+    "restart": CommandKind.RESTART,
+    "reset": CommandKind.RESTART,
+    "help": CommandKind.HELP,
+    "bookings": CommandKind.MY_BOOKINGS,
+    "mybookings": CommandKind.MY_BOOKINGS,
+    "my_bookings": CommandKind.MY_BOOKINGS,
+    "cancel": CommandKind.CANCEL_BOOKING,
+    "move": CommandKind.MOVE_BOOKING,
+    "reschedule": CommandKind.MOVE_BOOKING,
+    "tz": CommandKind.TIMEZONE,
+    "timezone": CommandKind.TIMEZONE,
+    "language": CommandKind.LANGUAGE,
+    "lang": CommandKind.LANGUAGE,
+    "retry": CommandKind.TRY_AGAIN,
 }
 
 # Greetings and politeness around a command, per language (always with English).
 _FILLER = {
     "en": r"please|pls|plz|hi|hello|hey|ok|okay|just|thanks|thank you|can you|could you|can i"
-          r"|could i|i want to|i'd like to|id like to|i would like to|i wanna|i need to|let's|lets"
-          r"|i want|i'd like|i would like|i need|now|again please|so|well|um|uh|actually",
+    r"|could i|i want to|i'd like to|id like to|i would like to|i wanna|i need to|let's|lets"
+    r"|i want|i'd like|i would like|i need|now|again please|so|well|um|uh|actually",
     "es": r"por favor|hola|quiero|quisiera|me gustaria|puedes|podrias|necesito|vale|gracias",
     "de": r"bitte|hallo|hi|ich mochte|ich will|ich wurde gern|ich wurde gerne|kannst du|konnen sie"
-          r"|danke|gern|gerne",
+    r"|danke|gern|gerne",
     "fr": r"s'il vous plait|s'il te plait|svp|bonjour|salut|je veux|je voudrais|pouvez vous"
-          r"|peux tu|merci",
+    r"|peux tu|merci",
     "pt": r"por favor|ola|oi|quero|queria|gostaria de|pode|podes|preciso|obrigado|obrigada",
 }
 
 _BOOKING = r"(?:booking|appointment|appt|reservation|visit|session)s?"
 _FIXED: dict[str, tuple[tuple[CommandKind, str], ...]] = {
     "en": (
-        (CommandKind.HELP, r"help(?: me)?|what can you do|how does (?:this|it) work|menu|commands"
-                           r"|options|what are my options"),
-        (CommandKind.RESTART, r"start over|start again|restart|reset|begin again|start from scratch"
-                              r"|new booking|from the (?:start|beginning)|start a new booking"),
-        (CommandKind.MY_BOOKINGS, r"(?:(?:show|list|see|view|check|get)(?: me)? )?(?:all )?my "
-                                  + _BOOKING + r"|what are my " + _BOOKING
-                                  + r"|do i have any " + _BOOKING),
-        (CommandKind.CANCEL_BOOKING, r"cancel (?:my |the |this |that |our )?(?:upcoming )?"
-                                     + _BOOKING),
-        (CommandKind.MOVE_BOOKING, r"(?:move|change|reschedule|rebook|modify) (?:my |the |this "
-                                   r"|that |our )?" + _BOOKING + r"|reschedule(?: it)?"),
+        (
+            CommandKind.HELP,
+            r"help(?: me)?|what can you do|how does (?:this|it) work|menu|commands"
+            r"|options|what are my options",
+        ),
+        (
+            CommandKind.RESTART,
+            r"start over|start again|restart|reset|begin again|start from scratch"
+            r"|new booking|from the (?:start|beginning)|start a new booking",
+        ),
+        (
+            CommandKind.MY_BOOKINGS,
+            r"(?:(?:show|list|see|view|check|get)(?: me)? )?(?:all )?my "
+            + _BOOKING
+            + r"|what are my "
+            + _BOOKING
+            + r"|do i have any "
+            + _BOOKING,
+        ),
+        (CommandKind.CANCEL_BOOKING, r"cancel (?:my |the |this |that |our )?(?:upcoming )?" + _BOOKING),
+        (
+            CommandKind.MOVE_BOOKING,
+            r"(?:move|change|reschedule|rebook|modify) (?:my |the |this "
+            r"|that |our )?" + _BOOKING + r"|reschedule(?: it)?",
+        ),
         (CommandKind.TRY_AGAIN, r"try again|retry|try once more|one more time|try it again"),
-        (CommandKind.EARLIER, r"(?:something |anything |a bit |a little |any )?earlier"
-                              r"(?: (?:time|times|slot|slots|one|ones|please))?"),
-        (CommandKind.LATER, r"(?:something |anything |a bit |a little |any )?later"
-                            r"(?: (?:time|times|slot|slots|one|ones|please))?"),
-        (CommandKind.ANOTHER_DAY, r"(?:an |on )?(?:another|other|different|a different|some other)"
-                                  r" (?:day|date)s?"),
+        (
+            CommandKind.EARLIER,
+            r"(?:something |anything |a bit |a little |any )?earlier"
+            r"(?: (?:time|times|slot|slots|one|ones|please))?",
+        ),
+        (
+            CommandKind.LATER,
+            r"(?:something |anything |a bit |a little |any )?later"
+            r"(?: (?:time|times|slot|slots|one|ones|please))?",
+        ),
+        (
+            CommandKind.ANOTHER_DAY,
+            r"(?:an |on )?(?:another|other|different|a different|some other)"
+            r" (?:day|date)s?",
+        ),
     ),
     "es": (
         (CommandKind.HELP, r"ayuda|ayudame|que puedes hacer"),
         (CommandKind.RESTART, r"empezar de nuevo|volver a empezar|reiniciar|empezar otra vez"),
         (CommandKind.MY_BOOKINGS, r"(?:ver )?mis (?:reservas|citas|turnos)"),
         (CommandKind.CANCEL_BOOKING, r"cancelar (?:mi |la |una )?(?:reserva|cita|turno)"),
-        (CommandKind.MOVE_BOOKING, r"(?:cambiar|mover|reprogramar) (?:mi |la )?(?:reserva|cita"
-                                   r"|turno)|reprogramar"),
+        (
+            CommandKind.MOVE_BOOKING,
+            r"(?:cambiar|mover|reprogramar) (?:mi |la )?(?:reserva|cita"
+            r"|turno)|reprogramar",
+        ),
         (CommandKind.TRY_AGAIN, r"intentar de nuevo|otra vez|reintentar|intentalo de nuevo"),
         (CommandKind.EARLIER, r"(?:algo |mas )?(?:mas )?temprano|antes"),
         (CommandKind.LATER, r"(?:algo )?mas tarde|despues"),
@@ -113,11 +168,17 @@ _FIXED: dict[str, tuple[tuple[CommandKind, str], ...]] = {
         (CommandKind.HELP, r"hilfe|was kannst du"),
         (CommandKind.RESTART, r"neu starten|von vorne|neustart|zurucksetzen|nochmal von vorne"),
         (CommandKind.MY_BOOKINGS, r"(?:zeige )?meine (?:termine|buchungen|reservierungen)"),
-        (CommandKind.CANCEL_BOOKING, r"(?:meinen |den )?(?:termin|buchung|reservierung) "
-                                     r"(?:stornieren|absagen|canceln)|(?:storniere|sage) "
-                                     r"(?:meinen |den )?termin(?: ab)?"),
-        (CommandKind.MOVE_BOOKING, r"(?:meinen |den )?(?:termin|buchung) (?:verschieben|andern"
-                                   r"|umbuchen)|umbuchen|verschieben"),
+        (
+            CommandKind.CANCEL_BOOKING,
+            r"(?:meinen |den )?(?:termin|buchung|reservierung) "
+            r"(?:stornieren|absagen|canceln)|(?:storniere|sage) "
+            r"(?:meinen |den )?termin(?: ab)?",
+        ),
+        (
+            CommandKind.MOVE_BOOKING,
+            r"(?:meinen |den )?(?:termin|buchung) (?:verschieben|andern"
+            r"|umbuchen)|umbuchen|verschieben",
+        ),
         (CommandKind.TRY_AGAIN, r"nochmal|noch einmal|erneut versuchen|nochmal versuchen"),
         (CommandKind.EARLIER, r"(?:etwas )?fruher"),
         (CommandKind.LATER, r"(?:etwas )?spater"),
@@ -127,10 +188,16 @@ _FIXED: dict[str, tuple[tuple[CommandKind, str], ...]] = {
         (CommandKind.HELP, r"aide|au secours|que peux tu faire"),
         (CommandKind.RESTART, r"recommencer|redemarrer|reprendre a zero|tout recommencer"),
         (CommandKind.MY_BOOKINGS, r"(?:voir )?mes (?:reservations|rendez vous|rdv)"),
-        (CommandKind.CANCEL_BOOKING, r"annuler (?:mon |ma |le |la )?(?:reservation|rendez vous"
-                                     r"|rdv)"),
-        (CommandKind.MOVE_BOOKING, r"(?:deplacer|changer|modifier|reporter) (?:mon |ma |le |la )?"
-                                   r"(?:reservation|rendez vous|rdv)|reprogrammer"),
+        (
+            CommandKind.CANCEL_BOOKING,
+            r"annuler (?:mon |ma |le |la )?(?:reservation|rendez vous"
+            r"|rdv)",
+        ),
+        (
+            CommandKind.MOVE_BOOKING,
+            r"(?:deplacer|changer|modifier|reporter) (?:mon |ma |le |la )?"
+            r"(?:reservation|rendez vous|rdv)|reprogrammer",
+        ),
         (CommandKind.TRY_AGAIN, r"reessayer|encore une fois|recommencer l'essai"),
         (CommandKind.EARLIER, r"(?:un peu )?plus tot"),
         (CommandKind.LATER, r"(?:un peu )?plus tard"),
@@ -139,13 +206,22 @@ _FIXED: dict[str, tuple[tuple[CommandKind, str], ...]] = {
     "pt": (
         (CommandKind.HELP, r"ajuda|socorro|o que podes fazer|o que voce pode fazer"),
         (CommandKind.RESTART, r"recomecar|reiniciar|comecar de novo|comecar outra vez"),
-        (CommandKind.MY_BOOKINGS, r"(?:ver )?(?:as )?(?:minhas|meus) (?:reservas|marcacoes"
-                                  r"|agendamentos|consultas)"),
-        (CommandKind.CANCEL_BOOKING, r"cancelar (?:a |o |minha |meu |a minha |o meu )?(?:reserva"
-                                     r"|marcacao|agendamento|consulta)"),
-        (CommandKind.MOVE_BOOKING, r"(?:mudar|alterar|remarcar|reagendar) (?:a |o |minha |meu "
-                                   r"|a minha |o meu )?(?:reserva|marcacao|agendamento|consulta)"
-                                   r"|remarcar|reagendar"),
+        (
+            CommandKind.MY_BOOKINGS,
+            r"(?:ver )?(?:as )?(?:minhas|meus) (?:reservas|marcacoes"
+            r"|agendamentos|consultas)",
+        ),
+        (
+            CommandKind.CANCEL_BOOKING,
+            r"cancelar (?:a |o |minha |meu |a minha |o meu )?(?:reserva"
+            r"|marcacao|agendamento|consulta)",
+        ),
+        (
+            CommandKind.MOVE_BOOKING,
+            r"(?:mudar|alterar|remarcar|reagendar) (?:a |o |minha |meu "
+            r"|a minha |o meu )?(?:reserva|marcacao|agendamento|consulta)"
+            r"|remarcar|reagendar",
+        ),
         (CommandKind.TRY_AGAIN, r"tentar de novo|tentar novamente|de novo|outra vez"),
         (CommandKind.EARLIER, r"(?:mais )?cedo"),
         (CommandKind.LATER, r"mais tarde|depois"),
@@ -158,8 +234,27 @@ _TZ_EXPLICIT = re.compile(
     r"^(?:(?:set|change|switch|update|cambiar|andern|changer|mudar|alterar) )?(?:my |mi |meine "
     r"|mon |meu |the |la |o )?" + _ZONE_WORD + r"(?: (?P<zone>.+))?$"
 )
-_LINKS = frozenset({"is", "es", "ist", "est", "e", "to", "a", "auf", "para", "now", "should be",
-                    "be", "in", "=", "se", "sera", "set"})
+_LINKS = frozenset(
+    {
+        "is",
+        "es",
+        "ist",
+        "est",
+        "e",
+        "to",
+        "a",
+        "auf",
+        "para",
+        "now",
+        "should be",
+        "be",
+        "in",
+        "=",
+        "se",
+        "sera",
+        "set",
+    }
+)
 _TZ_PLACE = re.compile(
     r"^(?:i ?'?m|i am|im|i live|i'm currently|i am currently|i'm now|i am now|we are|we're"
     r"|estoy|vivo|ich bin|ich wohne|ich lebe|je suis|j'habite|je vis|estou|moro|vivo)"
@@ -178,12 +273,12 @@ _PUNCT = re.compile(r"[^\w\s'/+-]|_|(?<=[a-z])-(?=[a-z])")
 _SPACES = re.compile(r"\s+")
 
 
-def _compile(languages: tuple[str, ...]) -> tuple[re.Pattern[str], list[tuple[CommandKind,
-                                                                             re.Pattern[str]]]]:
+def _compile(languages: tuple[str, ...]) -> tuple[re.Pattern[str], list[tuple[CommandKind, re.Pattern[str]]]]:
     fillers = "|".join(_FILLER[lang] for lang in languages)
     filler = re.compile(r"^(?:(?:" + fillers + r")\b[\s,]*)+|(?:[\s,]*\b(?:" + fillers + r"))+$")
-    fixed = [(kind, re.compile(r"^(?:" + pattern + r")$"))
-             for lang in languages for kind, pattern in _FIXED[lang]]
+    fixed = [
+        (kind, re.compile(r"^(?:" + pattern + r")$")) for lang in languages for kind, pattern in _FIXED[lang]
+    ]
     return filler, fixed
 
 
@@ -194,8 +289,7 @@ _TABLES = {
 }
 
 
-def _tables(languages: Sequence[str]) -> tuple[re.Pattern[str],
-                                               list[tuple[CommandKind, re.Pattern[str]]]]:
+def _tables(languages: Sequence[str]) -> tuple[re.Pattern[str], list[tuple[CommandKind, re.Pattern[str]]]]:
     langs = normalize_languages(languages)
     key = (langs[0],) if langs[0] == "en" else (langs[0], "en")
     filler, fixed = _TABLES[key]

@@ -9,10 +9,8 @@ import phonenumbers
 from bot.nlu.lexicon import WORDS
 from bot.nlu.text import wordset
 
-_LOCAL = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$",
-                    re.IGNORECASE)
-_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}(?![\w-])",
-                     re.IGNORECASE)
+_LOCAL = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$", re.IGNORECASE)
+_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}(?![\w-])", re.IGNORECASE)
 _LOCAL_CHAR = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]")
 
 
@@ -27,7 +25,7 @@ def extract_email(text: str) -> str | None:
         if at < 0:
             return None
         start = at + 1
-        before = text[max(0, at - 65):at]
+        before = text[max(0, at - 65) : at]
         local_match = _LOCAL.search(before)
         domain_match = _DOMAIN.match(text, at + 1, min(len(text), at + 254))
         if local_match is None or domain_match is None:
@@ -82,8 +80,29 @@ _INTRO = re.compile(
     re.IGNORECASE,
 )
 _NAME_WORD = re.compile(r"^[^\W\d_]+(?:['’-][^\W\d_]+)*\.?$")
-_PARTICLES = frozenset({"da", "de", "do", "dos", "das", "van", "von", "der", "den", "la", "le",
-                        "del", "di", "du", "y", "e", "ter", "bin", "al"})
+_PARTICLES = frozenset(
+    {
+        "da",
+        "de",
+        "do",
+        "dos",
+        "das",
+        "van",
+        "von",
+        "der",
+        "den",
+        "la",
+        "le",
+        "del",
+        "di",
+        "du",
+        "y",
+        "e",
+        "ter",
+        "bin",
+        "al",
+    }
+)
 # Words that show a message is not a name ("I'm free tomorrow", "yes please").
 _NOT_NAMES = wordset(
     "yes no ok okay sure hi hello hey thanks thank please help book booking appointment cancel"
@@ -95,8 +114,9 @@ _NOT_NAMES = wordset(
     " si sí ja nein oui non sim não nao gracias danke merci obrigado obrigada por favor bitte"
     " going coming calling texting trying just also still very really"
 )
-_DATE_WORDS = frozenset(w for table in WORDS.values() for w, c in table.items()
-                        if c != "_" and not c.isdigit() and len(w) > 2)
+_DATE_WORDS = frozenset(
+    w for table in WORDS.values() for w, c in table.items() if c != "_" and not c.isdigit() and len(w) > 2
+)
 
 
 def _tidy(word: str) -> str:
@@ -116,8 +136,13 @@ def extract_name(text: str) -> str | None:
         return None
     m = _INTRO.match(text)
     candidate = m.group("name") if m else text
-    candidate = re.sub(r"[\s,.!]+(?:here|thanks|thank you|please|obrigad[oa]|gracias|danke"
-                       r"|merci)[\s.!]*$", "", candidate, flags=re.IGNORECASE).strip(" .,!")
+    candidate = re.sub(
+        r"[\s,.!]+(?:here|thanks|thank you|please|obrigad[oa]|gracias|danke"
+        r"|merci)[\s.!]*$",
+        "",
+        candidate,
+        flags=re.IGNORECASE,
+    ).strip(" .,!")
     words = candidate.split()
     if not 1 <= len(words) <= 4:
         return None

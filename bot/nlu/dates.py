@@ -62,7 +62,7 @@ def _month_day(m: re.Match[str], today: date) -> DateHit | None:
         # an ordinal, "of", or nothing but punctuation after it.
         weak_ok = bool(g.get("th2") or g.get("of")) or m.group().startswith("the ")
         if not weak_ok:
-            after = m.string[m.end():m.end() + 3]
+            after = m.string[m.end() : m.end() + 3]
             weak_ok = after in ("", " |", " ,") or after.startswith(" at")
     if (g.get("mt") or g.get("mt2") or "").startswith("w") and not weak_ok:
         return None
@@ -72,8 +72,7 @@ def _month_day(m: re.Match[str], today: date) -> DateHit | None:
 
 def _numeric_month_day(m: re.Match[str], today: date) -> DateHit | None:
     month, dom = int(m["m"]), int(m["d"])
-    d = daymath.safe_date(int(m["y"]), month, dom) if m["y"] else daymath.next_month_day(
-        today, month, dom)
+    d = daymath.safe_date(int(m["y"]), month, dom) if m["y"] else daymath.next_month_day(today, month, dom)
     return DateHit(*_span(m), dates=(d,)) if d else None
 
 
@@ -126,8 +125,7 @@ def _weekday(m: re.Match[str], today: date) -> DateHit | None:
 
 def _relative(m: re.Match[str], today: date) -> DateHit | None:
     word = m["rel"]
-    offset = {"today": 0, "tonight": 0, "this": 0, "tomorrow": 1, "dayafter": 2,
-              "yesterday": -1}[word]
+    offset = {"today": 0, "tonight": 0, "this": 0, "tomorrow": 1, "dayafter": 2, "yesterday": -1}[word]
     return DateHit(*_span(m), dates=(today + timedelta(days=offset),), evening=word == "tonight")
 
 
@@ -177,7 +175,7 @@ def _month_range(m: re.Match[str], today: date) -> DateHit | None:
     groups = m.groupdict()
     if groups.get("mt") and groups["mt"].startswith("w"):
         # "in may" is a month; "may I" is not
-        after = m.string[m.end():m.end() + 3]
+        after = m.string[m.end() : m.end() + 3]
         if not (m.group().startswith(("in ", "during ")) and after in ("", " |", " ,")):
             return None
     if groups.get("rel"):
@@ -241,7 +239,8 @@ def _month_rel_alt(m: re.Match[str], today: date) -> DateHit | None:
 _NOT_TIME = r"(?! (?:am|pm|oclock|ish|unit|hours|minutes)(?![^ ]))"
 _MONTH_DAY_RX = _rx(
     r"(?:the )?(?:day )?(?:of )?(?P<mt>w?mo(?P<m>\d{1,2})) (?:the )?(?P<d>\d{1,2})(?:th|tw)?"
-    + _NOT_TIME + r"(?: ,)?(?: of)?(?: (?P<y>\d{4}))?"
+    + _NOT_TIME
+    + r"(?: ,)?(?: of)?(?: (?P<y>\d{4}))?"
     r"|(?:the )?(?P<d2>\d{1,2})(?P<th2>th|tw)? (?:\| )?(?P<of>of )?(?:the )?(?:day )?(?:of )?"
     r"(?:the )?(?:month of )?(?P<mt2>w?mo(?P<m2>\d{1,2}))(?: ,)?(?: of)?(?: (?P<y2>\d{4}))?"
 )
@@ -250,10 +249,14 @@ RULES: tuple[tuple[re.Pattern[str], Handler], ...] = (
     (_rx(r"ymd(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"), _iso),
     (_rx(r"md(?P<m>\d{1,2})-(?P<d>\d{1,2})(?: ,)?(?: (?P<y>\d{4}))?"), _numeric_month_day),
     (_MONTH_DAY_RX, _month_day),
-    (_rx(r"(?:the )?(?:day )?(?P<d>\d{1,2})(?:th|tw)? (?:of )?(?:the )?(?P<which>this|next|coming)"
-         r" month"), _dom_of_month),
-    (_rx(r"(?P<which>this|next) month (?:, )?(?:on )?(?:the )?(?P<d>\d{1,2})(?:th|tw)?"),
-     _dom_of_month),
+    (
+        _rx(
+            r"(?:the )?(?:day )?(?P<d>\d{1,2})(?:th|tw)? (?:of )?(?:the )?(?P<which>this|next|coming)"
+            r" month"
+        ),
+        _dom_of_month,
+    ),
+    (_rx(r"(?P<which>this|next) month (?:, )?(?:on )?(?:the )?(?P<d>\d{1,2})(?:th|tw)?"), _dom_of_month),
     (_rx(_WD + r" (?:,? )?(?:of |on |in )?(?:the )?week after next"), _weekday_week_after_next),
     (_rx(_WD + r" (?:,? )?(?:of |on |in )?" + _NEXT_WEEK), _weekday_next_week),
     (_rx(_NEXT_WEEK + r" (?:,? )?(?:on )?(?:the )?" + _WD), _weekday_next_week),
@@ -267,8 +270,7 @@ RULES: tuple[tuple[re.Pattern[str], Handler], ...] = (
     (_rx(_WD + r" (?:this|coming)"), _this_weekday),
     (_rx(r"last " + _WD), _last_weekday),
     (_rx(r"in " + _COUNT + r" (?P<unit>days?|weeks?|months?|fortnight)"), _offset),
-    (_rx(_COUNT + r" (?P<unit>days?|weeks?|months?|fortnight) (?:from )?(?:now|today|fromnow)"),
-     _offset),
+    (_rx(_COUNT + r" (?P<unit>days?|weeks?|months?|fortnight) (?:from )?(?:now|today|fromnow)"), _offset),
     (_rx(_COUNT + r" (?P<unit>days?|weeks?|fortnight) (?:from )?(?P<base>tomorrow)"), _offset),
     (_rx(r"(?P<n>a) (?P<unit>week|fortnight) from (?:on )?w?wd(?P<bwd>\d)"), _offset),
     (_rx(r"(?:the )?dayafter|(?:the )?day after tomorrow"), _day_after_tomorrow),
@@ -278,18 +280,44 @@ RULES: tuple[tuple[re.Pattern[str], Handler], ...] = (
     (_rx(r"(?:the )?week (?P<after>after) next"), _next_week),
     (_rx(r"(?:(?P<later>later|rest of) )?(?:in )?this week"), _this_week),
     (_rx(r"(?P<later>later) in the week"), _this_week),
-    (_rx(r"(?:(?P<nextwe>next|following) |this |the |coming )?weekend"
-         r"|weekend (?P<nextwe2>next|following)"), _weekend_alt),
-    (_rx(r"(?:(?P<part>early|start|mid|late|end) (?:of )?)?(?:the )?(?P<rel>this|next) month"
-         r"|(?:the )?month (?P<rel2>next)"), _month_rel_alt),
+    (
+        _rx(
+            r"(?:(?P<nextwe>next|following) |this |the |coming )?weekend"
+            r"|weekend (?P<nextwe2>next|following)"
+        ),
+        _weekend_alt,
+    ),
+    (
+        _rx(
+            r"(?:(?P<part>early|start|mid|late|end) (?:of )?)?(?:the )?(?P<rel>this|next) month"
+            r"|(?:the )?month (?P<rel2>next)"
+        ),
+        _month_rel_alt,
+    ),
     (_rx(r"(?:the )?(?P<part>end|mid|late|rest) (?:of )?(?:the )?(?P<rel>month)"), _month_rel_alt),
-    (_rx(r"(?:(?P<part>early|start|mid|late|end) (?:of )?)?(?:in |during )?(?:the )?(?:month of )?"
-         + _MONTH + r"(?: (?P<y>\d{4}))?"), _month_range),
-    (_rx(r"(?:on |the |for |by |until ){0,3}(?P<d>\d{1,2})th(?: (?:of )?(?:the )?month)?"
-         r"(?! (?:unit|time|one|option|choice|slot))"), _day_of_month),
+    (
+        _rx(
+            r"(?:(?P<part>early|start|mid|late|end) (?:of )?)?(?:in |during )?(?:the )?(?:month of )?"
+            + _MONTH
+            + r"(?: (?P<y>\d{4}))?"
+        ),
+        _month_range,
+    ),
+    (
+        _rx(
+            r"(?:on |the |for |by |until ){0,3}(?P<d>\d{1,2})th(?: (?:of )?(?:the )?month)?"
+            r"(?! (?:unit|time|one|option|choice|slot))"
+        ),
+        _day_of_month,
+    ),
     # an ordinal word alone needs "the": "on the fifth", not "on second thought"
-    (_rx(r"(?:on |for |by |until ){0,2}the (?P<d>\d{1,2})tw(?: (?:of )?(?:the )?month)?"
-         r"(?! (?:day|time|one|unit|week|weekend|option|choice|slot))"), _day_of_month),
+    (
+        _rx(
+            r"(?:on |for |by |until ){0,2}the (?P<d>\d{1,2})tw(?: (?:of )?(?:the )?month)?"
+            r"(?! (?:day|time|one|unit|week|weekend|option|choice|slot))"
+        ),
+        _day_of_month,
+    ),
     (_rx(r"(?:on )?(?:the )?day (?P<d>\d{1,2})"), _day_of_month),
     (_rx(r"(?:on )?the (?P<d>\d{1,2})(?= \||$| ,| at | in )"), _day_of_month),
     (_rx(r"on (?P<d>\d{1,2})(?= \|)"), _day_of_month),
@@ -299,14 +327,15 @@ RULES: tuple[tuple[re.Pattern[str], Handler], ...] = (
 
 def _weak_ok(canon: str, hit: DateHit) -> bool:
     """A weak weekday word ("sat", "sun", "wed") counts only beside date/time context."""
-    before = canon[max(0, hit.start - 12):hit.start].split()[-1:] or [""]
-    after = canon[hit.end:hit.end + 12].split()[:1] or [""]
-    if before[0] in ("on", "this", "next", "by", "until", "coming", "for", "|", "", "or", "and",
-                     ","):
+    before = canon[max(0, hit.start - 12) : hit.start].split()[-1:] or [""]
+    after = canon[hit.end : hit.end + 12].split()[:1] or [""]
+    if before[0] in ("on", "this", "next", "by", "until", "coming", "for", "|", "", "or", "and", ","):
         return True
     token = after[0]
-    return (token in ("at", "morning", "afternoon", "evening", "night", ",", "|", "or", "and")
-            or token[:1].isdigit())
+    return (
+        token in ("at", "morning", "afternoon", "evening", "night", ",", "|", "or", "and")
+        or token[:1].isdigit()
+    )
 
 
 # "lunes 9", "Montag 9", "lundi 9", "segunda 9": outside English a number after a weekday is the
@@ -325,8 +354,7 @@ def find_dates(canon: str, today: date, weekday_day_number: bool = False) -> lis
     """Every date expression in `canon`, left to right, none overlapping."""
     taken = bytearray(len(canon))
     hits: list[DateHit] = []
-    rules = RULES if not weekday_day_number else (*RULES[:3], (_WEEKDAY_DAY, _weekday_day),
-                                                  *RULES[3:])
+    rules = RULES if not weekday_day_number else (*RULES[:3], (_WEEKDAY_DAY, _weekday_day), *RULES[3:])
     for pattern, handler in rules:
         for m in pattern.finditer(canon):
             s, e = m.span()
@@ -354,14 +382,19 @@ def _merge_weekday_and_day(canon: str, hits: list[DateHit], today: date) -> list
     while i < len(hits):
         hit = hits[i]
         nxt = hits[i + 1] if i + 1 < len(hits) else None
-        if (hit.weekday is not None and nxt is not None
-                and (nxt.day_of_month is not None or nxt.dates)
-                and _GLUE.match(canon[hit.end:nxt.start])):
+        if (
+            hit.weekday is not None
+            and nxt is not None
+            and (nxt.day_of_month is not None or nxt.dates)
+            and _GLUE.match(canon[hit.end : nxt.start])
+        ):
             if nxt.day_of_month is not None:
-                nxt = DateHit(nxt.start, nxt.end, day_of_month=nxt.day_of_month,
-                              weekday=hit.weekday)
-            out.append(DateHit(hit.start, nxt.end, dates=nxt.dates,
-                               day_of_month=nxt.day_of_month, weekday=nxt.weekday))
+                nxt = DateHit(nxt.start, nxt.end, day_of_month=nxt.day_of_month, weekday=hit.weekday)
+            out.append(
+                DateHit(
+                    hit.start, nxt.end, dates=nxt.dates, day_of_month=nxt.day_of_month, weekday=nxt.weekday
+                )
+            )
             i += 2
             continue
         out.append(hit)

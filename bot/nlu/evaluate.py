@@ -65,8 +65,7 @@ def score_item(item: dict[str, Any]) -> Scored:
     d, t = predictions_of(when)
     expected_date = item.get("expected_date")
     expected_time = item.get("expected_time")
-    correct = ((expected_date is None or expected_date == d)
-               and (expected_time is None or expected_time == t))
+    correct = (expected_date is None or expected_date == d) and (expected_time is None or expected_time == t)
     return Scored(str(item.get("id")), category(item), correct, d, t)
 
 
@@ -96,8 +95,12 @@ def run_eval(path: Path, predictions: Path | None = None) -> int:
     if predictions is not None:
         with Path(predictions).open("w", encoding="utf-8") as out:
             for s in scored:
-                out.write(json.dumps({"id": s.id, "predicted_date": s.predicted_date,
-                                      "predicted_time": s.predicted_time}) + "\n")
+                out.write(
+                    json.dumps(
+                        {"id": s.id, "predicted_date": s.predicted_date, "predicted_time": s.predicted_time}
+                    )
+                    + "\n"
+                )
     for name, (correct, total) in summarize(scored).items():
         share = 100.0 * correct / total if total else 0.0
         print(f"{name:<10} {share:6.2f}%  ({correct}/{total})")

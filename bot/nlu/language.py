@@ -12,25 +12,24 @@ from bot.nlu.text import fold
 # Frequent words that say little about dates but a lot about the language.
 _COMMON = {
     "en": "the a an and is are i you it to of for my me we with this that what when can could"
-          " would please thanks thank yes no hi hello want need like book booking appointment"
-          " time do does have any there how much at on in tomorrow today morning afternoon",
+    " would please thanks thank yes no hi hello want need like book booking appointment"
+    " time do does have any there how much at on in tomorrow today morning afternoon",
     "es": "el la los las y es son yo tu usted de para mi me con que cuando puedo puede quiero"
-          " necesito gracias hola si no cita reserva hora por favor buenos buenas dias tardes"
-          " manana hoy una un esta estoy tengo hay como",
+    " necesito gracias hola si no cita reserva hora por favor buenos buenas dias tardes"
+    " manana hoy una un esta estoy tengo hay como",
     "de": "der die das und ist sind ich du sie es zu fur mein mir wir mit was wann kann konnen"
-          " mochte bitte danke ja nein hallo termin buchen uhr heute morgen guten tag haben"
-          " gibt wie nicht ein eine einen",
+    " mochte bitte danke ja nein hallo termin buchen uhr heute morgen guten tag haben"
+    " gibt wie nicht ein eine einen",
     "fr": "le la les et est sont je tu vous il de pour mon ma moi nous avec que quand puis peux"
-          " voudrais veux merci oui non bonjour salut rendez vous reserver heure demain"
-          " aujourd'hui un une ce cette c'est pas j'ai",
+    " voudrais veux merci oui non bonjour salut rendez vous reserver heure demain"
+    " aujourd'hui un une ce cette c'est pas j'ai",
     "pt": "o a os as e sao eu tu voce de para meu minha me com que quando posso pode quero"
-          " preciso obrigado obrigada sim nao ola oi marcacao reserva hora amanha hoje um uma"
-          " esta estou tenho ha como por favor",
+    " preciso obrigado obrigada sim nao ola oi marcacao reserva hora amanha hoje um uma"
+    " esta estou tenho ha como por favor",
 }
 _VOCAB = {
     lang: frozenset(_COMMON[lang].split())
-    | frozenset(w for w, canon in WORDS[lang].items()
-                if canon != "_" and not canon.isdigit() and len(w) > 2)
+    | frozenset(w for w, canon in WORDS[lang].items() if canon != "_" and not canon.isdigit() and len(w) > 2)
     for lang in _COMMON
 }
 # Letters that only some of the languages use.

@@ -55,8 +55,7 @@ class _Hit:
     end: int
 
 
-def _best(words: list[str], labels: list[str], threshold: float,
-          with_at: frozenset[int]) -> _Hit | None:
+def _best(words: list[str], labels: list[str], threshold: float, with_at: frozenset[int]) -> _Hit | None:
     """The label best matched by a run of words (a typo or a missing space allowed), if it is
     a confident and unambiguous match."""
     per_label: list[_Hit] = []
@@ -68,7 +67,7 @@ def _best(words: list[str], labels: list[str], threshold: float,
         best = _Hit(index, 0.0, 0, 0)
         for size in range(1, len(target_words) + 2):
             for start in range(0, len(words) - size + 1):
-                chunk = words[start:start + size]
+                chunk = words[start : start + size]
                 if (chunk[0] in _SKIP or chunk[-1] in _SKIP) and start - 1 not in with_at:
                     continue
                 score = fuzz.ratio("".join(chunk), target)
@@ -86,15 +85,23 @@ def _best(words: list[str], labels: list[str], threshold: float,
     ranked = sorted(per_label, key=lambda h: h.score, reverse=True)
     if not ranked or ranked[0].score < threshold:
         return None
-    if len(ranked) > 1 and ranked[1].score >= ranked[0].score - 5 and (
-            ranked[1].start, ranked[1].end) == (ranked[0].start, ranked[0].end):
+    if (
+        len(ranked) > 1
+        and ranked[1].score >= ranked[0].score - 5
+        and (ranked[1].start, ranked[1].end) == (ranked[0].start, ranked[0].end)
+    ):
         return None  # the same words fit two labels equally well
     return ranked[0]
 
 
-def extract_request(text: str, services: Sequence[object], practitioners: Sequence[object],
-                    now: datetime, tz: str | ZoneInfo | None = None,
-                    languages: Sequence[str] = ("en",)) -> Request:
+def extract_request(
+    text: str,
+    services: Sequence[object],
+    practitioners: Sequence[object],
+    now: datetime,
+    tz: str | ZoneInfo | None = None,
+    languages: Sequence[str] = ("en",),
+) -> Request:
     """Service, practitioner and date/time said in one message; each may be None/empty."""
     if not isinstance(text, str):
         return Request(None, None, When())
@@ -104,11 +111,14 @@ def extract_request(text: str, services: Sequence[object], practitioners: Sequen
     with_at = frozenset(i for i, w in enumerate(words) if w in _WITH)
     service = _best(words, [_label(s) for s in services], _THRESHOLD, frozenset())
     practitioner = _best(words, [_label(p) for p in practitioners], _AFTER_WITH, with_at)
-    if practitioner is not None and practitioner.start - 1 not in with_at \
-            and practitioner.score < _THRESHOLD:
+    if practitioner is not None and practitioner.start - 1 not in with_at and practitioner.score < _THRESHOLD:
         practitioner = None
-    if service is not None and practitioner is not None and \
-            service.start < practitioner.end and practitioner.start < service.end:
+    if (
+        service is not None
+        and practitioner is not None
+        and service.start < practitioner.end
+        and practitioner.start < service.end
+    ):
         # the same words: "with X" or the better score decides
         if practitioner.start - 1 in with_at or practitioner.score > service.score:
             service = None
@@ -121,5 +131,4 @@ def extract_request(text: str, services: Sequence[object], practitioners: Sequen
             s, e = spans[hit.start][1], spans[hit.end - 1][2]
             rest = rest[:s] + " " * (e - s) + rest[e:]
     when = interpret_when(rest, now, tz, languages)
-    return Request(service.index if service else None,
-                   practitioner.index if practitioner else None, when)
+    return Request(service.index if service else None, practitioner.index if practitioner else None, when)

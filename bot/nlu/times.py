@@ -37,8 +37,9 @@ class TimeHit:
     strong: bool = True  # False for a plain "at 5", which may be an address or a count
 
 
-def resolve_hour(hour: int, minute: int, meridiem: str | None, part: str | None,
-                 padded: bool = False) -> time | None:
+def resolve_hour(
+    hour: int, minute: int, meridiem: str | None, part: str | None, padded: bool = False
+) -> time | None:
     """The time meant by `hour`:`minute` given am/pm, a day part, or neither (the conventions)."""
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         return None
@@ -68,40 +69,80 @@ def _rx(pattern: str) -> re.Pattern[str]:
 _H = r"(?P<h>\d{1,2})"
 _MER = r"(?: (?P<mer>am|pm))?"
 _OCLOCK = r"(?: oclock)?"
-_SUFFIX = (_OCLOCK + _MER + r"(?:(?: ,)?(?: (?:in|of|during|on|this))?(?: the)?"
-           r" (?P<dps>" + _PART_WORDS + r")| at (?P<dpn>night))?")
-_PREFIX = (r"(?:(?P<dpp>" + _PART_WORDS + r")(?: ,)?(?: (?:at|around|by|for)){0,2}"
-           r"(?: around)? )?")
+_SUFFIX = (
+    _OCLOCK + _MER + r"(?:(?: ,)?(?: (?:in|of|during|on|this))?(?: the)?"
+    r" (?P<dps>" + _PART_WORDS + r")| at (?P<dpn>night))?"
+)
+_PREFIX = (
+    r"(?:(?P<dpp>" + _PART_WORDS + r")(?: ,)?(?: (?:at|around|by|for)){0,2}"
+    r"(?: around)? )?"
+)
 _NOT_UNIT = r"(?! (?:unit|days?|weeks?|months?|hours?|minutes|\d+)(?![^ ]))"
 _FRACTION = r"(?P<fr>half|quarter|\d{1,2})"
 
 # Exact times, most specific first. Each handler names its groups through `kind`.
 _EXACT: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("past", _rx(_PREFIX + r"(?:a )?" + _FRACTION + r"(?: minutes)? (?:past|after) " + _H
-                 + _SUFFIX)),
-    ("to", _rx(r"(?<!from )(?<!between )" + _PREFIX + r"(?:a )?(?P<fr>quarter|5|10|20|25)"
-               r"(?: minutes)? (?:to|before|until) " + _H + _SUFFIX)),
-    ("and", _rx(r"(?<!between )(?<!between at )(?:(?:at|around) )?" + _H
-                + r"(?: oclock)? and (?P<fr>half|quarter|\d{2})" + _SUFFIX)),
-    ("minus", _rx(r"(?:(?:at|around) )?" + _H + r"(?: oclock)? minus (?:the )?(?P<fr>quarter|\d{1,2})"
-                  + _SUFFIX)),
+    ("past", _rx(_PREFIX + r"(?:a )?" + _FRACTION + r"(?: minutes)? (?:past|after) " + _H + _SUFFIX)),
+    (
+        "to",
+        _rx(
+            r"(?<!from )(?<!between )" + _PREFIX + r"(?:a )?(?P<fr>quarter|5|10|20|25)"
+            r"(?: minutes)? (?:to|before|until) " + _H + _SUFFIX
+        ),
+    ),
+    (
+        "and",
+        _rx(
+            r"(?<!between )(?<!between at )(?:(?:at|around) )?"
+            + _H
+            + r"(?: oclock)? and (?P<fr>half|quarter|\d{2})"
+            + _SUFFIX
+        ),
+    ),
+    (
+        "minus",
+        _rx(r"(?:(?:at|around) )?" + _H + r"(?: oclock)? minus (?:the )?(?P<fr>quarter|\d{1,2})" + _SUFFIX),
+    ),
     ("dehalf", _rx(_PREFIX + r"(?:at )?dehalf " + _H + _SUFFIX)),
     ("dequarter", _rx(_PREFIX + r"(?:at )?dequarter3 " + _H + _SUFFIX)),
     ("clock", _rx(_PREFIX + r"(?P<h>\d{1,2}):(?P<mi>\d{2})" + _SUFFIX)),
     ("half", _rx(_PREFIX + r"(?<!a )half " + _H + _SUFFIX)),
-    ("dot", _rx(r"(?P<at>(?:at|around|by) )?" + _PREFIX + r"(?P<h>\d{1,2})\.(?P<mi>\d{2})"
-                + _SUFFIX)),
-    ("spaced", _rx(r"(?P<at>(?:at|around|by) )?" + _PREFIX + _H
-                   + r" (?:oclock )?(?P<oh>oh )?(?P<mi>\d{1,2})" + _SUFFIX)),
+    ("dot", _rx(r"(?P<at>(?:at|around|by) )?" + _PREFIX + r"(?P<h>\d{1,2})\.(?P<mi>\d{2})" + _SUFFIX)),
+    (
+        "spaced",
+        _rx(
+            r"(?P<at>(?:at|around|by) )?"
+            + _PREFIX
+            + _H
+            + r" (?:oclock )?(?P<oh>oh )?(?P<mi>\d{1,2})"
+            + _SUFFIX
+        ),
+    ),
     ("noon", _rx(r"(?:12 )?(?P<word>noon|midnight)")),
-    ("military", _rx(r"(?P<at>(?:at|around|by) )?(?P<hm>\d{3,4})(?: (?:hours|oclock))?"
-                     r"(?: (?P<mer>am|pm))?")),
-    ("hour", _rx(_PREFIX + r"(?P<at>(?:at|around|by|about) )?(?:around )?" + _H + _NOT_UNIT
-                 + r"(?P<ish> ish)?" + _SUFFIX)),
+    (
+        "military",
+        _rx(
+            r"(?P<at>(?:at|around|by) )?(?P<hm>\d{3,4})(?: (?:hours|oclock))?"
+            r"(?: (?P<mer>am|pm))?"
+        ),
+    ),
+    (
+        "hour",
+        _rx(
+            _PREFIX
+            + r"(?P<at>(?:at|around|by|about) )?(?:around )?"
+            + _H
+            + _NOT_UNIT
+            + r"(?P<ish> ish)?"
+            + _SUFFIX
+        ),
+    ),
 )
 
-_POINT = (r"(?:of )?(?:the )?(?:(?:at|around) )?(?:(?P<{n}noon>noon|midnight)|(?P<{n}h>\d{{1,2}})"
-          r"(?::(?P<{n}mi>\d{{2}}))?(?: oclock)?(?: (?P<{n}mer>am|pm))?)")
+_POINT = (
+    r"(?:of )?(?:the )?(?:(?:at|around) )?(?:(?P<{n}noon>noon|midnight)|(?P<{n}h>\d{{1,2}})"
+    r"(?::(?P<{n}mi>\d{{2}}))?(?: oclock)?(?: (?P<{n}mer>am|pm))?)"
+)
 _A = _POINT.format(n="a")
 _B = _POINT.format(n="b")
 
@@ -115,8 +156,7 @@ _WINDOWS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("afterwork", _rx(r"(?:any ?time )?afterwork")),
 )
 
-_PART_RX = _rx(r"(?:(?P<mod>early|late|mid) )?(?:in )?(?:the )?(?P<part>" + _PART_WORDS
-               + r"|lunch)")
+_PART_RX = _rx(r"(?:(?P<mod>early|late|mid) )?(?:in )?(?:the )?(?P<part>" + _PART_WORDS + r"|lunch)")
 _MINUTE_WORDS = {"half": 30, "quarter": 15}
 
 
@@ -173,16 +213,14 @@ def _exact(kind: str, m: re.Match[str], context: str | None) -> time | None:
             return None
         return resolve_hour(h, int(mi), mer, part)
     # a plain hour needs something that makes it a time
-    if not (g.get("at") or g.get("ish") or mer or g.get("dps") or g.get("dpp")
-            or " oclock" in m.group()):
+    if not (g.get("at") or g.get("ish") or mer or g.get("dps") or g.get("dpp") or " oclock" in m.group()):
         return None
     if h > 23:
         return None
     return resolve_hour(h, 0, mer, part)
 
 
-def _point(m: re.Match[str], name: str, other_mer: str | None,
-           context: str | None) -> time | None:
+def _point(m: re.Match[str], name: str, other_mer: str | None, context: str | None) -> time | None:
     g = m.groupdict()
     if g.get(name + "noon"):
         return time(12) if g[name + "noon"] == "noon" else time(0)
@@ -243,7 +281,8 @@ def find_times(canon: str, context: str | None) -> tuple[list[TimeHit], list[Tim
             taken[s:e] = b"\x01" * (e - s)
             part = g.get("dps") or g.get("dpn") or g.get("dpp")
             strong = kind not in ("hour", "military") or bool(
-                part or g.get("mer") or m.group().endswith((" oclock", " hours", " am", " pm")))
+                part or g.get("mer") or m.group().endswith((" oclock", " hours", " am", " pm"))
+            )
             exact.append(TimeHit(s, e, time=t, part=part, strong=strong))
     for m in _PART_RX.finditer(canon):
         s, e = m.span()

@@ -21,8 +21,13 @@ _PRE = (
     (re.compile(r"(?<![a-z])([ap])\.\s?m\b\.?"), r" \1m "),  # a.m. / p.m.
     (re.compile(r"(?<=\d)\s*([ap])\s?m\b"), r" \1m"),  # 3 p m
     (re.compile(r"(?<=\d:\d\d)([ap])\b(?!\.)"), r" \1m"),  # 9:30a
-    (re.compile(r"\b(jan|feb|febr|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|mon|tue|tues|wed|weds"
-                r"|thu|thur|thurs|fri|sat|sun)\.(?=\s*\w)"), r"\1 "),  # "Mar. 5", "Fri. at 3"
+    (
+        re.compile(
+            r"\b(jan|feb|febr|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|mon|tue|tues|wed|weds"
+            r"|thu|thur|thurs|fri|sat|sun)\.(?=\s*\w)"
+        ),
+        r"\1 ",
+    ),  # "Mar. 5", "Fri. at 3"
     (re.compile(r"-ish\b"), " ish"),
     (re.compile(r"(?<=[a-z])-(?=[a-z])"), " "),  # "twenty-first", "apres-midi", "week-end"
 )
@@ -43,10 +48,31 @@ _LEX = re.compile(
 _GLUED = re.compile(r"(\d+)([a-z]+)")
 # No bare "d": "3d" is a 3D film far more often than "the third".
 _ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th", "o", "er", "re", "e", "eme", "ro"})
-_GLUED_WORDS = {"a": "am", "p": "pm", "h": "oclock", "hs": "oclock", "hrs": "hours",
-                "uhr": "oclock", "ish": "ish", "am": "am", "pm": "pm"}
-_PUNCT = {".": "|", "!": "|", "?": "|", ";": "|", ",": ",", "@": "at", "~": "around",
-          "&": "and", "#": "#", "-": "-", "–": "-", "/": "/"}
+_GLUED_WORDS = {
+    "a": "am",
+    "p": "pm",
+    "h": "oclock",
+    "hs": "oclock",
+    "hrs": "hours",
+    "uhr": "oclock",
+    "ish": "ish",
+    "am": "am",
+    "pm": "pm",
+}
+_PUNCT = {
+    ".": "|",
+    "!": "|",
+    "?": "|",
+    ";": "|",
+    ",": ",",
+    "@": "at",
+    "~": "around",
+    "&": "and",
+    "#": "#",
+    "-": "-",
+    "–": "-",
+    "/": "/",
+}
 _ELISION = re.compile(r"^(l|d|j|qu|n|s|c|m|t|jusqu)'(.+)$")
 _NUMBER_WORD_TENS = frozenset({"20", "30", "40", "50"})
 
@@ -173,7 +199,7 @@ def tokenize(text: str, languages: Sequence[str], day_first: bool) -> list[str]:
             continue
         matched = False
         for size in range(min(longest, n - i), 1, -1):
-            window = expanded[i:i + size]
+            window = expanded[i : i + size]
             if not all(w for _, w in window):
                 continue
             key = tuple(t for t, _ in window)
@@ -201,9 +227,12 @@ def tokenize(text: str, languages: Sequence[str], day_first: bool) -> list[str]:
             if part.endswith("th") and part[:-2].isdigit():
                 part = part[:-2] + "tw"  # an ordinal word: "second" is rarely a date alone
             # "twenty one", "thirty first": a tens word and a unit word make one number.
-            if (out and from_words[-1] and out[-1] in _NUMBER_WORD_TENS
-                    and ((part.isdigit() and int(part) < 10)
-                         or (part.endswith("tw") and int(part[:-2]) < 10))):
+            if (
+                out
+                and from_words[-1]
+                and out[-1] in _NUMBER_WORD_TENS
+                and ((part.isdigit() and int(part) < 10) or (part.endswith("tw") and int(part[:-2]) < 10))
+            ):
                 tens = int(out.pop())
                 from_words.pop()
                 part = f"{tens + int(part)}" if part.isdigit() else f"{tens + int(part[:-2])}tw"

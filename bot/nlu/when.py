@@ -61,12 +61,19 @@ _IN_HOURS = re.compile(
     r"(?<![^ ])(?:in (?P<n>\d{1,3}|a|half an?|an?) (?P<unit>hours?|minutes)"
     r"|(?P<n2>\d{1,3}|a|half an?|an?) (?P<unit2>hours?|minutes) fromnow)(?![^ ])"
 )
-_ONLY_HOUR = re.compile(r"^(?:at |around )?(?P<h>\d{1,2})(?: ish)?(?: \|)*$")
+_ONLY_HOUR = re.compile(r"^(?:at |around )?(?P<h>\d{1,2})(?:\.(?P<mi>\d{2}))?(?: ish)?(?: \|)*$")
+_DOT_CLOCK = re.compile(r"(?<![^ ])(?P<h>\d{1,2})\.(?P<mi>\d{2})(?![^ ])")
 _MAX_CHARS = 20_000  # beyond this a message is not a date phrase; bounds the work per call
 
 
-def interpret_when(text: str, now: datetime, tz: str | ZoneInfo | None = None,
-                   languages: Sequence[str] = ("en",), *, day_first: bool | None = None) -> When:
+def interpret_when(
+    text: str,
+    now: datetime,
+    tz: str | ZoneInfo | None = None,
+    languages: Sequence[str] = ("en",),
+    *,
+    day_first: bool | None = None,
+) -> When:
     """`now` may be aware or naive; naive means local time in `tz`. Dates are local to `tz`.
     Never raises; returns an empty When for no date/time."""
     if not isinstance(text, str) or not text.strip() or not isinstance(now, datetime):
@@ -101,8 +108,8 @@ def _mask(canon: str, hits: list[DateHit]) -> str:
     A lone "this" ("this afternoon") stays: the day part after it still sets am/pm."""
     chars = list(canon)
     for hit in hits:
-        if canon[hit.start:hit.end] != "this":
-            chars[hit.start:hit.end] = "§" * (hit.end - hit.start)
+        if canon[hit.start : hit.end] != "this":
+            chars[hit.start : hit.end] = "§" * (hit.end - hit.start)
     return "".join(chars)
 
 
@@ -117,8 +124,7 @@ def _interpret(canon: str, local: datetime, weekday_day_number: bool = False) ->
         canon = canon[:start] + "§" * (end - start) + canon[end:]
         rest = _interpret(canon, local, weekday_day_number)
         if rest.time is None and not rest.dates:
-            return When(dates=(moment.date(),), time=moment.time().replace(second=0,
-                                                                           microsecond=0))
+            return When(dates=(moment.date(),), time=moment.time().replace(second=0, microsecond=0))
     hits = find_dates(canon, today, weekday_day_number)
     masked = _mask(canon, hits)
     primary = _primary(canon, hits)
@@ -130,23 +136,34 @@ def _interpret(canon: str, local: datetime, weekday_day_number: bool = False) ->
     chosen = strong or [hit for hit in exact if not _negated(masked, hit.start)] or exact
     found_time: time | None = chosen[-1].time if chosen else None
     if found_time is None and primary is not None:
-        # "tmrw 3", "11 on the 3rd": a bare number right beside the date is an hour
-        found_time = bare_hour_after(masked[primary.end:].lstrip(" ,"), context)
-        before = _BEFORE_ON.search(masked, max(0, primary.start - 12), primary.start)
-        if found_time is None and before is not None and (
-                canon.startswith("on ", primary.start) or before.group().endswith(" on ")):
+        # "tmrw 3", "11 on the 3rd": a bare number right beside the date is an hour; one that
+        # belongs to a window ("before 11 on saturday") is not.
+        free = list(masked)
+        for window_hit in windows:
+            free[window_hit.start : window_hit.end] = "§" * (window_hit.end - window_hit.start)
+        unused = "".join(free)
+        found_time = bare_hour_after(unused[primary.end :].lstrip(" ,"), context)
+        if found_time is None:
+            found_time = _dot_clock(unused, context)
+        before = _BEFORE_ON.search(unused, max(0, primary.start - 12), primary.start)
+        if (
+            found_time is None
+            and before is not None
+            and (canon.startswith("on ", primary.start) or before.group().endswith(" on "))
+        ):
             found_time = resolve_hour(int(before["h"]), 0, None, context)
     if found_time is None and not hits:
         only = _ONLY_HOUR.match(canon)
         if only is not None and 1 <= int(only["h"]) <= 23:
-            found_time = resolve_hour(int(only["h"]), 0, None, context)
+            found_time = resolve_hour(int(only["h"]), int(only["mi"] or 0), None, context)
 
     dates: tuple[date, ...] = ()
     date_range: tuple[date, date] | None = None
     if primary is not None:
         dates, date_range = _resolve(primary, today, found_time, local.time())
-        dates, date_range = _alternatives(canon, hits, primary, dates, date_range, today,
-                                          found_time, local.time())
+        dates, date_range = _alternatives(
+            canon, hits, primary, dates, date_range, today, found_time, local.time()
+        )
 
     window: tuple[time, time] | None = None
     if found_time is None:
@@ -157,28 +174,43 @@ def _interpret(canon: str, local: datetime, weekday_day_number: bool = False) ->
     return When(dates=dates, date_range=date_range, time=found_time, window=window)
 
 
-def _alternatives(canon: str, hits: list[DateHit], primary: DateHit, dates: tuple[date, ...],
-                  date_range: tuple[date, date] | None, today: date, at: time | None,
-                  current: time) -> tuple[tuple[date, ...], tuple[date, date] | None]:
+def _dot_clock(canon: str, context: str | None) -> time | None:
+    """ "16th march 11.30": beside a date, a dotted number is a clock (alone it may be a price)."""
+    m = _DOT_CLOCK.search(canon)
+    if m is None:
+        return None
+    return resolve_hour(int(m["h"]), int(m["mi"]), None, context, m["h"].startswith("0"))
+
+
+def _alternatives(
+    canon: str,
+    hits: list[DateHit],
+    primary: DateHit,
+    dates: tuple[date, ...],
+    date_range: tuple[date, date] | None,
+    today: date,
+    at: time | None,
+    current: time,
+) -> tuple[tuple[date, ...], tuple[date, date] | None]:
     """ "tomorrow or friday": both are candidates, in the order said; "between the 5th and the
     7th": a range."""
     index = hits.index(primary)
     if index == 0 or len(dates) != 1:
         return dates, date_range
     previous = hits[index - 1]
-    gap = canon[previous.end:primary.start].strip(" ,")
+    gap = canon[previous.end : primary.start].strip(" ,")
     earlier, _ = _resolve(previous, today, at, current)
     if len(earlier) != 1:
         return dates, date_range
-    if gap == "and" and canon[max(0, previous.start - 8):previous.start] == "between ":
+    if gap == "and" and canon[max(0, previous.start - 8) : previous.start] == "between ":
         if earlier[0] < dates[0]:
             return (), (earlier[0], dates[0])
         return dates, date_range
     if gap != "or":
         return dates, date_range
     candidates = list(earlier)
-    for hit in reversed(hits[:index - 1]):  # "mon, tue or wed"
-        if canon[hit.end:hits[hits.index(hit) + 1].start].strip() != ",":
+    for hit in reversed(hits[: index - 1]):  # "mon, tue or wed"
+        if canon[hit.end : hits[hits.index(hit) + 1].start].strip() != ",":
             break
         more, _ = _resolve(hit, today, at, current)
         if len(more) != 1:
@@ -189,7 +221,7 @@ def _alternatives(canon: str, hits: list[DateHit], primary: DateHit, dates: tupl
 
 def _negated(canon: str, start: int) -> bool:
     """ "not the 4th", "instead of tomorrow": a date or time the customer rules out."""
-    before = canon[max(0, start - 40):start].split()
+    before = canon[max(0, start - 40) : start].split()
     while before and before[-1] in ("on", "by", "for", "the", "at", "until", "from"):
         before.pop()
     return bool(before) and (before[-1] == "not" or before[-2:] == ["instead", "of"])
@@ -206,8 +238,9 @@ def _primary(canon: str, hits: list[DateHit]) -> DateHit | None:
     return kept[-1] if kept else None
 
 
-def _resolve(hit: DateHit, today: date, at: time | None,
-             current: time) -> tuple[tuple[date, ...], tuple[date, date] | None]:
+def _resolve(
+    hit: DateHit, today: date, at: time | None, current: time
+) -> tuple[tuple[date, ...], tuple[date, date] | None]:
     if hit.dates:
         return hit.dates, None
     if hit.date_range is not None:

@@ -14,12 +14,23 @@ def test_run_eval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     items = [
         {"id": "a", "text": "the 5th", "reference_now": "2019-03-01", "expected_date": "2019-03-05"},
         {"id": "b", "text": "at 3pm", "reference_now": "2019-03-01", "expected_time": "15:00"},
-        {"id": "c", "text": "tomorrow at 4", "reference_now": "2019-03-01",
-         "expected_date": "2019-03-02", "expected_time": "16:00"},
+        {
+            "id": "c",
+            "text": "tomorrow at 4",
+            "reference_now": "2019-03-01",
+            "expected_date": "2019-03-02",
+            "expected_time": "16:00",
+        },
         {"id": "d", "text": "after 4", "reference_now": "2019-03-01", "expected_time": "16:00"},
-        {"id": "e", "text": "mañana a las 5", "reference_now": "2019-03-01T09:00",
-         "language": "es", "timezone": "Europe/Madrid",
-         "expected_date": "2019-03-02", "expected_time": "17:00"},
+        {
+            "id": "e",
+            "text": "mañana a las 5",
+            "reference_now": "2019-03-01T09:00",
+            "language": "es",
+            "timezone": "Europe/Madrid",
+            "expected_date": "2019-03-02",
+            "expected_time": "17:00",
+        },
     ]
     source = tmp_path / "items.jsonl"
     source.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")

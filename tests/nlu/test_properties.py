@@ -22,12 +22,75 @@ from bot.nlu import (
 
 # Pieces that exercise the rules (numbers, dates, times, punctuation) mixed with raw unicode.
 _PIECES = [
-    "tomorrow", "at", "3", "12", "pm", "am", "the", "5th", "of", "march", "next", "friday", "week",
-    "between", "and", "after", "before", "quarter", "past", "half", "to", "in", "days", "morning",
-    "@", "-", ",", ".", "/", ":", "l'", "a", "1:30", "2019-03-05", "3/5", "05.03.", "mañana",
-    "um", "Uhr", "halb", "às", "15h30", "0930", "twenty", "first", "o'clock", "not", "my",
-    "bookings", "time zone", "is", "Berlin", "yes", "no", "I'm", "Pat", "with", "Ana", "haircut",
-    "9999999", "ymd", "wd4", "mo3", "§", "\u0301", "ß", "😀", "\n", "  ",
+    "tomorrow",
+    "at",
+    "3",
+    "12",
+    "pm",
+    "am",
+    "the",
+    "5th",
+    "of",
+    "march",
+    "next",
+    "friday",
+    "week",
+    "between",
+    "and",
+    "after",
+    "before",
+    "quarter",
+    "past",
+    "half",
+    "to",
+    "in",
+    "days",
+    "morning",
+    "@",
+    "-",
+    ",",
+    ".",
+    "/",
+    ":",
+    "l'",
+    "a",
+    "1:30",
+    "2019-03-05",
+    "3/5",
+    "05.03.",
+    "mañana",
+    "um",
+    "Uhr",
+    "halb",
+    "às",
+    "15h30",
+    "0930",
+    "twenty",
+    "first",
+    "o'clock",
+    "not",
+    "my",
+    "bookings",
+    "time zone",
+    "is",
+    "Berlin",
+    "yes",
+    "no",
+    "I'm",
+    "Pat",
+    "with",
+    "Ana",
+    "haircut",
+    "9999999",
+    "ymd",
+    "wd4",
+    "mo3",
+    "§",
+    "\u0301",
+    "ß",
+    "😀",
+    "\n",
+    "  ",
 ]
 TEXTS = st.one_of(
     st.text(max_size=10_000),
@@ -37,8 +100,12 @@ TEXTS = st.one_of(
 NOW = datetime(2026, 3, 4, 10, 0)
 OPTIONS = [Choice("Haircut"), Choice("15:00", clock(15)), Choice("Any", is_any=True)]
 LIMIT = 1.0  # seconds per call, far above the typical ~0.1 ms, and safe on a loaded CI machine
-SETTINGS = settings(max_examples=100, deadline=timedelta(seconds=5), database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=100,
+    deadline=timedelta(seconds=5),
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def _bounded(call: Callable[[], object]) -> object:
@@ -51,8 +118,7 @@ def _bounded(call: Callable[[], object]) -> object:
 @SETTINGS
 @given(TEXTS)
 def test_interpret_when(text: str) -> None:
-    result = _bounded(lambda: interpret_when(text, NOW, "Europe/Lisbon",
-                                             ("en", "es", "de", "fr", "pt")))
+    result = _bounded(lambda: interpret_when(text, NOW, "Europe/Lisbon", ("en", "es", "de", "fr", "pt")))
     assert result is not None
 
 

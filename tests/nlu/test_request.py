@@ -7,8 +7,12 @@ import pytest
 from bot.nlu import Choice, extract_request
 from tests.nlu.conftest import NOW, TZ, describe
 
-SERVICES = [("svc_1", "Haircut"), ("svc_2", "Hair colouring"), ("svc_3", "Sports massage"),
-            ("svc_4", "Initial assessment")]
+SERVICES = [
+    ("svc_1", "Haircut"),
+    ("svc_2", "Hair colouring"),
+    ("svc_3", "Sports massage"),
+    ("svc_4", "Initial assessment"),
+]
 PEOPLE = [("p1", "Ana Silva"), ("p2", "Bruno Costa"), ("p3", "April Jones")]
 
 CASES = [
@@ -30,11 +34,15 @@ CASES = [
 
 
 @pytest.mark.parametrize(("text", "language", "service", "practitioner", "when"), CASES)
-def test_extract_request(text: str, language: str, service: int | None,
-                         practitioner: int | None, when: str) -> None:
+def test_extract_request(
+    text: str, language: str, service: int | None, practitioner: int | None, when: str
+) -> None:
     request = extract_request(text, SERVICES, PEOPLE, NOW, TZ, (language,))
     assert (request.service_index, request.practitioner_index, describe(request.when)) == (
-        service, practitioner, when)
+        service,
+        practitioner,
+        when,
+    )
 
 
 def test_accepts_choices_and_strings() -> None:
