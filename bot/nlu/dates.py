@@ -104,10 +104,15 @@ def _weekday_after_next(m: re.Match[str], today: date) -> DateHit | None:
 
 
 def _next_weekday(m: re.Match[str], today: date) -> DateHit | None:
-    # "next friday" is ambiguous: the coming one or the one after. Candidates are listed in
-    # calendar order, so the nearest (never today) comes first.
-    d = daymath.coming_weekday(today, int(m["wd"]), include_today=False)
-    return DateHit(*_span(m), dates=(d, d + timedelta(days=7)))
+    # "next friday" is ambiguous: the coming one or the one after. First comes the weekday of
+    # next calendar week, as "this friday" is the one of this week (said on a Friday, "next
+    # friday" is a week later, as in SGD; said on a Friday, "next saturday" is not tomorrow);
+    # then the other reading: the nearest one, or a week later when the two coincide.
+    weekday = int(m["wd"])
+    first = daymath.weekday_in_week(today, weekday, 1)
+    nearest = daymath.coming_weekday(today, weekday, include_today=False)
+    other = nearest if nearest != first else first + timedelta(days=7)
+    return DateHit(*_span(m), dates=(first, other))
 
 
 def _this_weekday(m: re.Match[str], today: date) -> DateHit | None:

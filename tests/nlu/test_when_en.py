@@ -43,9 +43,9 @@ CASES = [
     ("Thursday 3ish", "2026-03-05 15:00"),
     ("hi, any chance of saturday at 1?", "2026-03-07 13:00"),
     ("this friday", "2026-03-06"),
-    ("next friday", "2026-03-06|2026-03-13"),
-    ("next sat at 11", "2026-03-07|2026-03-14 11:00"),
-    ("thursday next", "2026-03-05|2026-03-12"),
+    ("next friday", "2026-03-13|2026-03-06"),
+    ("next sat at 11", "2026-03-14|2026-03-07 11:00"),
+    ("thursday next", "2026-03-12|2026-03-05"),
     ("wednesday next week", "2026-03-11"),
     ("monday next week", "2026-03-09"),
     ("saturday this week", "2026-03-07"),
@@ -236,6 +236,10 @@ def test_next_friday_said_on_a_friday_is_a_week_later_first() -> None:
     when = interpret_when("next Friday", friday, "UTC")
     assert describe(when) == "2019-03-08|2019-03-15"
     assert when.ambiguous
+    # the weekday of next calendar week first, then the other reading
+    assert describe(interpret_when("next monday", friday, "UTC")) == "2019-03-04|2019-03-11"
+    assert describe(interpret_when("next saturday", friday, "UTC")) == "2019-03-09|2019-03-02"
+    assert describe(interpret_when("this saturday", friday, "UTC")) == "2019-03-02"
 
 
 def test_day_first_locale_and_override() -> None:
