@@ -329,6 +329,18 @@ RULES: tuple[tuple[re.Pattern[str], Handler], ...] = (
     (_rx(r"(?:on |for |by |until )?(?:the )?" + _WD), _weekday),
 )
 
+# A word each rule needs (any of them), so most rules are skipped without running their regex.
+_DAYS = ("day", "week", "month", "fortnight")
+_NEEDLES: tuple[tuple[str, ...], ...] = (
+    ("ymd",), ("md",), ("mo",), ("month",), ("month",),
+    *(("wd",),) * 12,
+    _DAYS, _DAYS, ("tomorrow",), ("wd",), ("day",),
+    ("today", "tonight", "tomorrow", "yesterday"), ("this",),
+    ("week",), ("week",), ("week",), ("week",), ("weekend",), ("month",), ("month",), ("mo",),
+    ("th",), ("tw",), ("day",), ("the",), ("on",), ("wd",),
+)  # fmt: skip
+assert len(_NEEDLES) == len(RULES)
+
 
 def _weak_ok(canon: str, hit: DateHit) -> bool:
     """A weak weekday word ("sat", "sun", "wed") counts only beside date/time context."""
@@ -359,8 +371,12 @@ def find_dates(canon: str, today: date, weekday_day_number: bool = False) -> lis
     """Every date expression in `canon`, left to right, none overlapping."""
     taken = bytearray(len(canon))
     hits: list[DateHit] = []
-    rules = RULES if not weekday_day_number else (*RULES[:3], (_WEEKDAY_DAY, _weekday_day), *RULES[3:])
-    for pattern, handler in rules:
+    rules = list(zip(RULES, _NEEDLES, strict=True))
+    if weekday_day_number:
+        rules.insert(3, ((_WEEKDAY_DAY, _weekday_day), ("wd",)))
+    for (pattern, handler), needles in rules:
+        if not any(needle in canon for needle in needles):
+            continue
         for m in pattern.finditer(canon):
             s, e = m.span()
             if any(taken[s:e]):

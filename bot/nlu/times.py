@@ -156,6 +156,8 @@ _WINDOWS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("afterwork", _rx(r"(?:any ?time )?afterwork")),
 )
 
+# Words every window rule needs one of: most messages skip the window rules entirely.
+_WINDOW_WORDS = ("between", "from", "after", "before", "since", " - ", "until", "lunch", "afterwork")
 _PART_RX = _rx(r"(?:(?P<mod>early|late|mid) )?(?:in )?(?:the )?(?P<part>" + _PART_WORDS + r"|lunch)")
 _MINUTE_WORDS = {"half": 30, "quarter": 15}
 
@@ -237,7 +239,9 @@ def find_times(canon: str, context: str | None) -> tuple[list[TimeHit], list[Tim
     in the message ("tonight"), used when a time has no am/pm of its own."""
     taken = bytearray(len(canon))
     windows: list[TimeHit] = []
-    for kind, pattern in _WINDOWS:
+    has_digit = any(ch.isdigit() for ch in canon)
+    has_window = any(word in canon for word in _WINDOW_WORDS)
+    for kind, pattern in _WINDOWS if has_window else ():
         for m in pattern.finditer(canon):
             s, e = m.span()
             if any(taken[s:e]):
@@ -269,7 +273,7 @@ def find_times(canon: str, context: str | None) -> tuple[list[TimeHit], list[Tim
             taken[s:e] = b"\x01" * (e - s)
             windows.append(TimeHit(s, e, window=window))
     exact: list[TimeHit] = []
-    for kind, pattern in _EXACT:
+    for kind, pattern in _EXACT if has_digit or "noon" in canon or "midnight" in canon else ():
         for m in pattern.finditer(canon):
             s, e = m.span()
             if any(taken[s:e]):

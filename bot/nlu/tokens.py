@@ -154,13 +154,21 @@ def _lookup(word: str, languages: Sequence[str]) -> str | None:
     return None
 
 
+_FUZZY_BY_LETTER = {
+    lang: {letter: tuple(t for t in targets if t[0] == letter) for letter in {t[0] for t in targets}}
+    for lang, targets in FUZZY_TARGETS.items()
+}
+# The words that can start a multi-word phrase, so most words skip the phrase search.
+_PHRASE_STARTS = {lang: frozenset(key[0] for key in table) for lang, table in PHRASES.items()}
+
+
 def _fuzzy(word: str, languages: Sequence[str]) -> str | None:
     """A typo of a long date word ("wendsday", "tomorow"), by edit distance."""
     if len(word) < 5 or not word.isalpha():
         return None
     limit = 1 if len(word) < 8 else 2
     for lang in languages:
-        targets = [t for t in FUZZY_TARGETS[lang] if t[0] == word[0]]
+        targets = _FUZZY_BY_LETTER[lang].get(word[0])
         if not targets:
             continue
         hit = process.extractOne(word, targets, scorer=Levenshtein.distance, score_cutoff=limit)
@@ -198,7 +206,8 @@ def tokenize(text: str, languages: Sequence[str], day_first: bool) -> list[str]:
             i += 1
             continue
         matched = False
-        for size in range(min(longest, n - i), 1, -1):
+        starts = any(tok in _PHRASE_STARTS[lang] for lang in languages)
+        for size in range(min(longest, n - i) if starts else 1, 1, -1):
             window = expanded[i : i + size]
             if not all(w for _, w in window):
                 continue
