@@ -119,6 +119,7 @@ _EXACT: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("noon", _rx(r"(?:12 )?(?P<word>noon|midnight)")),
+    ("or", _rx(r"(?P<at>(?:at|around) )?" + _H + r" or (?:at )?(?P<h2>\d{1,2})" + _NOT_UNIT + _SUFFIX)),
     (
         "military",
         _rx(
@@ -148,7 +149,7 @@ _B = _POINT.format(n="b")
 
 _WINDOWS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("between", _rx(r"(?:between|from) " + _A + r" (?:and|-|to|until) " + _B)),
-    ("between", _rx(_A + r" (?:-|until) " + _B)),
+    ("range", _rx(_A + r" (?:-|until) " + _B)),
     ("after", _rx(r"(?<!\d )(?<!quarter )(?<!half )(?:any ?time )?(?:after|since) " + _A)),
     ("after", _rx(r"(?:any ?time )?from " + _A + r" (?:onwards|on)")),
     ("before", _rx(r"(?<!\d )(?<!quarter )(?:any ?time )?before " + _A)),
@@ -192,6 +193,10 @@ def _exact(kind: str, m: re.Match[str], context: str | None) -> time | None:
         fr = _fraction(g["fr"])
         base = resolve_hour(h, 0, mer, part)
         return _minus(base, fr) if base is not None and fr is not None else None
+    if kind == "or":  # "9 or 10" (in the morning), "3 or 4pm": the first is the preference
+        if h > 12 or int(g["h2"]) > 12 or not (g.get("at") or mer or part):
+            return None
+        return resolve_hour(h, 0, mer, part)
     if kind == "dehalf":
         base = resolve_hour(h, 0, mer, part)
         return _minus(base, 30) if base is not None else None
@@ -246,7 +251,16 @@ def find_times(canon: str, context: str | None) -> tuple[list[TimeHit], list[Tim
             s, e = m.span()
             if any(taken[s:e]):
                 continue
-            if kind == "between":
+            if kind == "range" and not (m["amer"] or m["bmer"] or m["anoon"] or m["bnoon"]):
+                # "2-5" is a window; "03-18" or "9-17" alone is more likely something else
+                ah, bh = m["ah"] or "", m["bh"] or ""
+                if (
+                    ah.startswith("0")
+                    or bh.startswith("0")
+                    or not (0 < int(ah or 0) <= 12 and 0 < int(bh or 0) <= 12)
+                ):
+                    continue
+            if kind in ("between", "range"):
                 b = _point(m, "b", None, context)
                 a = _point(m, "a", m["bmer"] if not m["amer"] else None, context)
                 if a is None or b is None:

@@ -33,7 +33,7 @@ _PRE = (
 )
 
 _LEX = re.compile(
-    r"(?P<iso>(?<!\d)\d{4}-\d{1,2}-\d{1,2}(?!\d))"
+    r"(?P<iso>(?<!\d)\d{4}([-/.])\d{1,2}\2\d{1,2}(?!\d))"
     r"|(?P<dmy>(?<!\d)\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})(?![\d]))"
     r"|(?P<clock>(?<![\d.])\d{1,2}:\d{2}(?::\d{2})?(?!\d))"
     r"|(?P<hclock>(?<!\d)\d{1,2}h\d{2}(?!\d))"
@@ -99,7 +99,7 @@ def _raw(text: str, day_first: bool) -> list[tuple[str, bool]]:
         kind = m.lastgroup
         value = m.group()
         if kind == "iso":
-            y, mo, d = (int(x) for x in value.split("-"))
+            y, mo, d = (int(x) for x in re.split(r"[-/.]", value))
             try:
                 date(y, mo, d)
                 out.append((f"ymd{y}-{mo}-{d}", False))

@@ -61,7 +61,8 @@ _IN_HOURS = re.compile(
     r"(?<![^ ])(?:in (?P<n>\d{1,3}|a|half an?|an?) (?P<unit>hours?|minutes)"
     r"|(?P<n2>\d{1,3}|a|half an?|an?) (?P<unit2>hours?|minutes) fromnow)(?![^ ])"
 )
-_ONLY_HOUR = re.compile(r"^(?:at |around )?(?P<h>\d{1,2})(?:\.(?P<mi>\d{2}))?(?: ish)?(?: \|)*$")
+# A message that is only a number or a clock ("3", "4.15?", "three fifteen") is a time.
+_ONLY_HOUR = re.compile(r"^(?:at |around )?(?P<h>\d{1,2})(?:[. ](?P<mi>\d{2}))?(?: ish)?(?: \|)*$")
 _DOT_CLOCK = re.compile(r"(?<![^ ])(?P<h>\d{1,2})\.(?P<mi>\d{2})(?![^ ])")
 _MAX_CHARS = 20_000  # beyond this a message is not a date phrase; bounds the work per call
 

@@ -215,6 +215,18 @@ CASES = [
     ("Monday 16/03", "2026-03-16"),
     ("Saturday 11am-1pm", "2026-03-07 [11:00-13:00)"),
     ("tmrw after 3", "2026-03-05 [15:00-23:59)"),
+    ("Tomorrow morning if possible, 9 or 10", "2026-03-05 09:00"),  # the first is preferred
+    ("3 or 4pm", "15:00"),
+    ("table for 2 or 3", ""),
+    ("2026/03/18", "2026-03-18"),
+    ("03-18", ""),
+    ("I'm available 2-5 on friday", "2026-03-06 [14:00-17:00)"),
+    ("three fifteen", "15:15"),
+    ("Can we do the 16th instead of the 12th?", "2026-03-16"),
+    ("book me in for thurs 5th 10am pls", "2026-03-05 10:00"),
+    ("could I come in at 4 today?", "2026-03-04 16:00"),
+    ("a quarter after 4", "16:15"),
+    ("10 mins past 3", "15:10"),
     # nothing
     ("", ""),
     ("see you sun", ""),
