@@ -115,6 +115,13 @@ def _next_weekday(m: re.Match[str], today: date) -> DateHit | None:
     return DateHit(*_span(m), dates=(first, other))
 
 
+def _next_weekday_nearest(m: re.Match[str], today: date) -> DateHit | None:
+    # "el viernes que viene", "vendredi prochain", "sexta que vem", "nächsten Freitag": in these
+    # languages the nearest one comes first, then the one a week later.
+    d = daymath.coming_weekday(today, int(m["wd"]), include_today=False)
+    return DateHit(*_span(m), dates=(d, d + timedelta(days=7)))
+
+
 def _this_weekday(m: re.Match[str], today: date) -> DateHit | None:
     return DateHit(*_span(m), dates=(daymath.coming_weekday(today, int(m["wd"]), True),))
 
@@ -367,12 +374,14 @@ def _weekday_day(m: re.Match[str], today: date) -> DateHit | None:
     return DateHit(*_span(m), day_of_month=dom, weekday=int(m["wd"]))
 
 
-def find_dates(canon: str, today: date, weekday_day_number: bool = False) -> list[DateHit]:
-    """Every date expression in `canon`, left to right, none overlapping."""
+def find_dates(canon: str, today: date, english: bool = True) -> list[DateHit]:
+    """Every date expression in `canon`, left to right, none overlapping. `english` selects the
+    English readings of "next friday" and "tuesday 4" (see the handlers)."""
     taken = bytearray(len(canon))
     hits: list[DateHit] = []
     rules = list(zip(RULES, _NEEDLES, strict=True))
-    if weekday_day_number:
+    if not english:
+        rules = [((p, _next_weekday_nearest if h is _next_weekday else h), n) for (p, h), n in rules]
         rules.insert(3, ((_WEEKDAY_DAY, _weekday_day), ("wd",)))
     for (pattern, handler), needles in rules:
         if not any(needle in canon for needle in needles):

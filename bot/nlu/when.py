@@ -87,7 +87,7 @@ def interpret_when(
     except (OverflowError, ValueError):
         return When()
     canon = " ".join(tokenize(text[:_MAX_CHARS], langs, day_first))
-    return _interpret(canon, local, weekday_day_number=langs[0] != "en")
+    return _interpret(canon, local, english=langs[0] == "en")
 
 
 def _in_hours(canon: str, local: datetime) -> tuple[datetime, int, int] | None:
@@ -117,16 +117,16 @@ def _mask(canon: str, hits: list[DateHit]) -> str:
 _BEFORE_ON = re.compile(r"(?:^|[ ,|])(?:at )?(?P<h>\d{1,2}) (?:on )?$")
 
 
-def _interpret(canon: str, local: datetime, weekday_day_number: bool = False) -> When:
+def _interpret(canon: str, local: datetime, english: bool = True) -> When:
     today = local.date()
     later = _in_hours(canon, local)
     if later is not None:
         moment, start, end = later
         canon = canon[:start] + "§" * (end - start) + canon[end:]
-        rest = _interpret(canon, local, weekday_day_number)
+        rest = _interpret(canon, local, english)
         if rest.time is None and not rest.dates:
             return When(dates=(moment.date(),), time=moment.time().replace(second=0, microsecond=0))
-    hits = find_dates(canon, today, weekday_day_number)
+    hits = find_dates(canon, today, english)
     masked = _mask(canon, hits)
     primary = _primary(canon, hits)
     context = "tonight" if primary is not None and primary.evening else day_part_in(masked)
