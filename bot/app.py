@@ -12,8 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Protocol
+from collections.abc import AsyncIterator, Sequence
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,31 +21,12 @@ from starlette.routing import BaseRoute, Route
 
 from bot.config import Settings, load_settings
 from bot.service import Bot, open_bot
-from bot.types import Reply
+from bot.types import Channel
+from bot.worker import Worker, webhook_routes
 
-__all__ = ["Channel", "configured_channels", "create_app", "serve"]
+__all__ = ["Channel", "configured_channels", "create_app", "serve"]  # Channel lives in bot.types
 
 log = logging.getLogger(__name__)
-
-
-class Channel(Protocol):
-    """One messaging platform, as the app and the notifier see it."""
-
-    name: str
-    """The ``Inbound.channel`` value this channel produces: ``telegram``, ``sms``."""
-
-    def routes(self) -> Sequence[BaseRoute]: ...
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    async def send(self, chat_id: str, replies: Sequence[Reply], *, tenant: str | None = None) -> bool:
-        """Deliver messages the customer did not ask for; False when they can't be (opted out)."""
-        ...
-
-
-ChannelFactory = Callable[[Bot], "Channel | None"]
 
 
 def configured_channels(bot: Bot, *, telegram_polling: bool = False) -> list[Channel]:
@@ -88,9 +68,19 @@ async def _metrics(request: Request) -> Response:
     return PlainTextResponse(bot.metrics.render(), media_type="text/plain; version=0.0.4")
 
 
-def create_app(bot: Bot, channels: Sequence[Channel], *, routes: Sequence[BaseRoute] = ()) -> Starlette:
-    """The ASGI app: health, metrics, each channel's routes and ``routes``; the lifespan starts and
-    stops the channels and closes the bot."""
+def create_app(
+    bot: Bot,
+    channels: Sequence[Channel],
+    *,
+    routes: Sequence[BaseRoute] = (),
+    run_worker: bool = True,
+    worker: Worker | None = None,
+) -> Starlette:
+    """The ASGI app: health, metrics, Cadence's webhook, each channel's routes and ``routes``. The
+    lifespan starts the channels and the job worker (``run_worker=False`` leaves jobs queued, as a
+    crashed process would), stops them, and closes the bot."""
+
+    worker = worker or Worker(bot, {channel.name: channel for channel in channels})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -99,8 +89,11 @@ def create_app(bot: Bot, channels: Sequence[Channel], *, routes: Sequence[BaseRo
             for channel in channels:
                 await channel.start()
                 started.append(channel)
+            if run_worker:
+                await worker.start()
             yield
         finally:
+            await worker.stop()
             for channel in reversed(started):
                 with contextlib.suppress(Exception):
                     await channel.stop()
@@ -110,6 +103,7 @@ def create_app(bot: Bot, channels: Sequence[Channel], *, routes: Sequence[BaseRo
         routes=[
             Route("/healthz", _healthz, methods=["GET"]),
             Route("/metrics", _metrics, methods=["GET"]),
+            *webhook_routes(bot, worker),
             *(route for channel in channels for route in channel.routes()),
             *routes,
         ],
@@ -117,6 +111,7 @@ def create_app(bot: Bot, channels: Sequence[Channel], *, routes: Sequence[BaseRo
     )
     app.state.bot = bot
     app.state.channels = {channel.name: channel for channel in channels}
+    app.state.worker = worker
     return app
 
 

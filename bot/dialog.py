@@ -204,7 +204,9 @@ class Dialog:
         turn.conv.retry = None
         return Outcome(
             state=turn.conv.model_dump(mode="json"),
-            replies=tuple(turn.replies) or (Reply(text=t(turn.lang, "not_understood")),),
+            # A reminder for a booking that is gone says nothing; a customer's message always gets a reply.
+            replies=tuple(turn.replies)
+            or (() if inbound.reminder else (Reply(text=t(turn.lang, "not_understood")),)),
             profile=Profile.model_validate(turn.learned),
             owned=tuple(turn.owned),
             released=tuple(turn.released),
@@ -222,6 +224,10 @@ class Dialog:
         if tenant_slug and not await self._use_tenant(turn, tenant_slug, from_channel=bool(inbound.tenant)):
             return
         conv = turn.conv  # after _use_tenant: a new business means a new conversation
+        if inbound.reminder:
+            if turn.tenant is not None:
+                await self._remind(turn, inbound.reminder)
+            return
         if (
             turn.tenant
             and not conv.greeted
@@ -947,15 +953,38 @@ class Dialog:
             turn.conv.stage, turn.conv.picks = Stage.BOOKED, ()
         return booking
 
+    async def _remind(self, turn: Turn, booking_id: str) -> None:
+        """The bot speaks first: the booking is coming up; keep, move or cancel it."""
+        assert turn.tenant is not None
+        mine = {b.booking_id: b for b in await self._mine(turn)}
+        if booking_id not in mine:
+            return  # cancelled or moved away since the reminder was set
+        client = self.directory.keyed(turn.tenant.slug)
+        if client is None:
+            owned = mine[booking_id]
+            turn.say("reminder_plain", service=owned.service_name, when=turn.when(owned.start))
+            turn.say("manage_elsewhere", business=turn.tenant.org.name)
+            return
+        booking = await self._fetch_booking(turn, client, booking_id)
+        if booking is None:
+            return
+        service = self._service_name(turn, booking.service_id)
+        turn.conv.target = booking.id
+        text = t(turn.lang, "reminder", service=service, when=turn.when(booking.start))
+        self._prompt(turn, Stage.BOOKING, text, self._booking_picks(turn, booking.id))
+
+    def _booking_picks(self, turn: Turn, booking_id: str) -> list[Pick]:
+        return [
+            Pick(kind="keep", value=booking_id, label=t(turn.lang, "keep_it")),
+            Pick(kind="move", value=booking_id, label=t(turn.lang, "move_it")),
+            Pick(kind="cancel", value=booking_id, label=t(turn.lang, "cancel_it")),
+        ]
+
     async def _show_booking(self, turn: Turn, booking_id: str) -> None:
         booking = await self._managed(turn, booking_id)
         if booking is None:
             return
-        picks = [
-            Pick(kind="move", value=booking.id, label=t(turn.lang, "move_it")),
-            Pick(kind="cancel", value=booking.id, label=t(turn.lang, "cancel_it")),
-            Pick(kind="keep", value=booking.id, label=t(turn.lang, "keep_it")),
-        ]
+        picks = self._booking_picks(turn, booking.id)
         text = t(
             turn.lang,
             "booking_actions",

@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.dialog import Dialog
 from bot.engine import Engine
 from bot.metrics import Metrics
+from bot.reminders import schedule_reminders
 from bot.store import Store
 from bot.tenants import TenantDirectory
 from bot.types import Clock, DialogStep, Inbound, Outcome, OwnedBooking, Profile, system_clock
@@ -35,6 +36,7 @@ class Bot:
     engine: Engine
     http: httpx.AsyncClient
     metrics: Metrics = field(default_factory=Metrics)
+    clock: Clock = system_clock
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -69,8 +71,25 @@ def open_bot(
         default_tenant=settings.default_tenant,
         default_language=settings.default_language,
     )
-    engine = Engine(store, _measured(dialog.step, metrics), clock=clock)
-    return Bot(settings, store, directory, dialog, engine, client, metrics)
+    engine = Engine(store, _measured(_with_reminders(dialog.step, store, settings), metrics), clock=clock)
+    return Bot(settings, store, directory, dialog, engine, client, metrics, clock)
+
+
+def _with_reminders(step: DialogStep, store: Store, settings: Settings) -> DialogStep:
+    """The dialog step, scheduling (or dropping) the reminders of the bookings it made or cancelled.
+
+    Done before the engine commits the turn: if that commit is lost, the redelivered message makes
+    the same booking (same idempotency key) and schedules the same job again, which replaces it."""
+
+    async def step_with_reminders(
+        state: dict[str, Any] | None, profile: Profile, inbound: Inbound, now: datetime
+    ) -> Outcome:
+        outcome = await step(state, profile, inbound, now)
+        if outcome.owned or outcome.released:
+            await asyncio.to_thread(schedule_reminders, store, settings, outcome, now)
+        return outcome
+
+    return step_with_reminders
 
 
 def _measured(step: DialogStep, metrics: Metrics) -> DialogStep:

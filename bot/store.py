@@ -459,6 +459,28 @@ class Store:
                 "booking %s/%s is owned by another chat; ownership kept", booking.tenant, booking.booking_id
             )
 
+    def update_owned(
+        self, tenant: str, booking_id: str, *, start: datetime | None = None, cancelled: bool = False
+    ) -> bool:
+        """Follow a change made outside the chat (the business moved or cancelled it in Cadence)."""
+        at = _ts(self._clock())
+        with self._write() as db:
+            if cancelled:
+                cursor = db.execute(
+                    "UPDATE owned_bookings SET status = ?, updated_at = ?"
+                    " WHERE tenant = ? AND booking_id = ?",
+                    [CANCELLED, at, tenant, booking_id],
+                )
+            elif start is not None:
+                cursor = db.execute(
+                    "UPDATE owned_bookings SET start = ?, status = ?, updated_at = ?"
+                    " WHERE tenant = ? AND booking_id = ?",
+                    [_ts(start), ACTIVE, at, tenant, booking_id],
+                )
+            else:
+                return False
+            return bool(cursor.rowcount)
+
     # -- inbox: inbound accepted before it is answered ---------------------------------------------------
 
     def enqueue_inbound(self, inbound: Inbound, *, lease: timedelta = timedelta(minutes=1)) -> bool:

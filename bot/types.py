@@ -6,13 +6,14 @@ Channels build :class:`Inbound` from platform traffic and render :class:`Reply`;
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "Channel",
     "Clock",
     "DialogStep",
     "Inbound",
@@ -119,3 +120,22 @@ class Outcome(_Value):
 
 DialogStep = Callable[[dict[str, Any] | None, Profile, Inbound, datetime], Awaitable[Outcome]]
 """``(state or None for a fresh conversation, profile, inbound, now) -> Outcome``."""
+
+
+class Channel(Protocol):
+    """One messaging platform as ``serve`` and the worker see it (implementations live in ``channels/``)."""
+
+    name: str
+    """The ``Inbound.channel`` value this channel produces: ``telegram``, ``sms``."""
+
+    def routes(self) -> Sequence[Any]:
+        """Starlette routes to mount."""
+        ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(self, chat_id: str, replies: Sequence[Reply], *, tenant: str | None = None) -> bool:
+        """Deliver messages the customer did not ask for; False when they can't be (opted out)."""
+        ...

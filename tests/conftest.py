@@ -92,3 +92,36 @@ def anyio_backend() -> str:
 @pytest.fixture
 def clock() -> Any:
     return lambda: NOW
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (for a server whose URL must be known before it starts)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RecordingChannel:
+    """A channel that records what the bot sends on its own initiative (notifications, reminders)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.sent: list[tuple[str, Any]] = []
+
+    def routes(self) -> list[Any]:
+        return []
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def send(self, chat_id: str, replies: Any, *, tenant: str | None = None) -> bool:
+        self.sent.extend((chat_id, reply) for reply in replies)
+        return True
+
+    def texts(self, chat_id: str) -> list[str]:
+        return [reply.text for chat, reply in self.sent if chat == chat_id]

@@ -1,0 +1,244 @@
+"""Work that happens outside a customer's turn: Cadence's webhook events and booking reminders.
+
+Everything runs from the store's job table, so an accepted event or a due reminder survives a restart,
+and jobs are leased, so two processes never run one twice at once. ``POST /cadence/webhook`` only
+verifies, records and wakes the worker; the worker does the rest in the background:
+
+- ``booking.cancelled`` / ``booking.rescheduled`` of a booking made through the bot: tell its customer
+  on their channel, in their language and zone; drop or move the reminder.
+- ``booking.created``: tell the tenant's staff chat, whatever made the booking.
+- a reminder, the tenant's lead time before a bot booking: a turn of the dialog that the bot starts
+  (keep / move / cancel), so the customer's answer continues as a normal conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.i18n import supported, t
+from bot.reminders import reminder_key, schedule_reminders
+from bot.render import customer_zone, format_slot
+from bot.service import Bot
+from bot.store import Job
+from bot.types import Channel, Inbound, Outcome, OwnedBooking, Reply
+from cadence_adapter import Booking, CadenceError, WebhookEvent, verify_signature
+from cadence_adapter.webhooks import SIGNATURE_HEADER
+
+__all__ = ["MAX_WEBHOOK_BODY", "Worker", "webhook_routes"]
+
+log = logging.getLogger(__name__)
+
+MAX_WEBHOOK_BODY = 256 * 1024
+_MAX_ATTEMPTS = 8
+
+
+class Worker:
+    """Runs due jobs: in a background loop under ``serve``, or one batch at a time in tests."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        channels: Mapping[str, Channel],
+        *,
+        poll_seconds: float = 1.0,
+        created_grace: timedelta = timedelta(seconds=5),
+    ) -> None:
+        self.bot = bot
+        self.channels = channels
+        self.poll_seconds = poll_seconds
+        self.created_grace = created_grace
+        """``booking.created`` waits this long: Cadence may announce a booking before the turn that
+        made it has recorded it as the bot's, and staff should see "via telegram", not "via Cadence"."""
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="cadence-bot-worker")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("worker batch failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            self._wake.clear()
+
+    async def run_once(self) -> int:
+        """Run every due job once; returns how many ran."""
+        jobs = await asyncio.to_thread(self.bot.store.claim_jobs)
+        for job in jobs:
+            try:
+                if job.kind == "cadence_event":
+                    await self._on_event(job)
+                elif job.kind == "reminder":
+                    await self._remind(job)
+                else:
+                    log.warning("unknown job kind %s; dropped", job.kind)
+            except (CadenceError, OSError) as exc:
+                self._retry(job, exc)
+                continue
+            except Exception as exc:  # a bug must not wedge the queue: retry, then give up loudly
+                log.exception("job %s failed", job.key)
+                self._retry(job, exc)
+                continue
+            await asyncio.to_thread(self.bot.store.finish_job, job.key)
+        return len(jobs)
+
+    def _retry(self, job: Job, exc: BaseException) -> None:
+        if job.attempts >= _MAX_ATTEMPTS:
+            log.error("job %s gave up after %d attempts (%s)", job.key, job.attempts, type(exc).__name__)
+            self.bot.store.finish_job(job.key)
+            return
+        delay = timedelta(seconds=min(600, 5 * 2**job.attempts))
+        log.warning("job %s failed (%s); retrying in %s", job.key, type(exc).__name__, delay)
+        self.bot.store.retry_job(job.key, self.bot.clock() + delay)
+
+    # -- events -----------------------------------------------------------------------------------------
+
+    async def _on_event(self, job: Job) -> None:
+        tenant = str(job.payload["tenant"])
+        try:
+            event = WebhookEvent.model_validate(job.payload["event"])
+        except ValidationError:
+            log.warning("job %s holds no valid event; dropped", job.key)
+            return
+        booking = event.data
+        owner = await asyncio.to_thread(self.bot.store.booking_owner, tenant, booking.id)
+        if event.type == "booking.created":
+            await self._tell_staff(tenant, booking, owner)
+        elif event.type == "booking.cancelled" and owner is not None:
+            await asyncio.to_thread(self.bot.store.update_owned, tenant, booking.id, cancelled=True)
+            await asyncio.to_thread(self.bot.store.cancel_job, reminder_key(booking.id))
+            await self._tell_customer(tenant, booking, owner, "notify_cancelled")
+        elif event.type == "booking.rescheduled" and owner is not None:
+            await asyncio.to_thread(self.bot.store.update_owned, tenant, booking.id, start=booking.start)
+            moved = OwnedBooking(
+                tenant=tenant, booking_id=booking.id, channel=owner[0], chat_id=owner[1], start=booking.start
+            )
+            outcome = Outcome(state={}, owned=(moved,))
+            await asyncio.to_thread(
+                schedule_reminders, self.bot.store, self.bot.settings, outcome, self.bot.clock()
+            )
+            await self._tell_customer(tenant, booking, owner, "notify_moved")
+
+    async def _describe(self, tenant: str, booking: Booking, chat: tuple[str, str] | None) -> dict[str, Any]:
+        """Service, time and business of a booking, in the language and zone of ``chat``'s customer."""
+        info = await self.bot.directory.get(tenant)
+        if info is None:
+            raise CadenceError(f"tenant {tenant} not found")
+        profile = (await asyncio.to_thread(self.bot.store.load, *chat)).profile if chat else None
+        language = (
+            supported(profile.language if profile else None)
+            or supported(info.config.language)
+            or self.bot.settings.default_language
+        )
+        zone = customer_zone(
+            profile.timezone if profile else None, profile.phone if profile else None, info.zone
+        )
+        service = info.service(booking.service_id)
+        return {
+            "language": language,
+            "service": service.name if service else booking.service_id,
+            "when": format_slot(booking.start, zone, language, business_zone=info.zone),
+            "business": info.org.name,
+        }
+
+    async def _tell_customer(self, tenant: str, booking: Booking, owner: tuple[str, str], key: str) -> None:
+        channel = self.channels.get(owner[0])
+        if channel is None:
+            log.info("no %s channel configured; %s not sent", owner[0], key)
+            return
+        values = await self._describe(tenant, booking, owner)
+        text = t(values.pop("language"), key, **values)
+        await channel.send(owner[1], [Reply(text=text)], tenant=tenant)
+
+    async def _tell_staff(self, tenant: str, booking: Booking, owner: tuple[str, str] | None) -> None:
+        staff_chat = self.bot.settings.tenant(tenant).staff_telegram_chat_id
+        telegram = self.channels.get("telegram")
+        if staff_chat is None or telegram is None:
+            return
+        values = await self._describe(tenant, booking, None)
+        customer = booking.customer.name if booking.customer else "?"
+        source = owner[0] if owner else "Cadence"
+        text = t(values.pop("language"), "staff_new_booking", customer=customer, source=source, **values)
+        await telegram.send(str(staff_chat), [Reply(text=text)], tenant=tenant)
+
+    # -- reminders --------------------------------------------------------------------------------------
+
+    async def _remind(self, job: Job) -> None:
+        """A dialog turn the bot starts; its replies go out on the customer's channel."""
+        payload = job.payload
+        inbound = Inbound(
+            channel=str(payload["channel"]),
+            chat_id=str(payload["chat_id"]),
+            message_id=f"{job.key}:{job.run_at.isoformat()}",
+            tenant=str(payload["tenant"]),
+            reminder=str(payload["booking_id"]),
+        )
+        result = await self.bot.engine.handle(inbound)
+        channel = self.channels.get(inbound.channel)
+        if result.replies and channel is not None:
+            await channel.send(inbound.chat_id, result.replies, tenant=inbound.tenant)
+
+
+def webhook_routes(bot: Bot, worker: Worker) -> Sequence[Route]:
+    """``POST /cadence/webhook`` (the default tenant) and ``POST /cadence/webhook/{slug}``."""
+
+    async def receive(request: Request) -> Response:
+        slug = request.path_params.get("slug") or bot.settings.default_tenant
+        secret = bot.settings.tenant(slug).webhook_secret if slug else None
+        if not slug or not secret:
+            return JSONResponse({"error": "unknown tenant or no webhook secret configured"}, status_code=404)
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > MAX_WEBHOOK_BODY:
+            return JSONResponse({"error": "body too large"}, status_code=413)
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_WEBHOOK_BODY:
+                return JSONResponse({"error": "body too large"}, status_code=413)
+        # Verify the raw bytes before anything parses them.
+        if not verify_signature(secret, body, request.headers.get(SIGNATURE_HEADER)):
+            return JSONResponse({"error": "bad signature"}, status_code=401)
+        try:
+            event = WebhookEvent.model_validate_json(body)
+        except ValidationError:
+            return JSONResponse({"error": "not a Cadence event"}, status_code=400)
+        run_at = bot.clock() + (worker.created_grace if event.type == "booking.created" else timedelta(0))
+        added = await asyncio.to_thread(
+            bot.store.add_job,
+            f"event:{slug}:{event.id}",
+            "cadence_event",
+            run_at,
+            {"tenant": slug, "event": json.loads(body)},
+        )
+        worker.wake()
+        return JSONResponse({"received": True, "duplicate": not added})
+
+    return [
+        Route("/cadence/webhook", receive, methods=["POST"]),
+        Route("/cadence/webhook/{slug}", receive, methods=["POST"]),
+    ]
