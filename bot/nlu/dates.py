@@ -230,6 +230,11 @@ def _weekend_alt(m: re.Match[str], today: date) -> DateHit | None:
     return DateHit(*_span(m), date_range=(max(sat, today), sat + timedelta(days=1)))
 
 
+def _weekend_after_next(m: re.Match[str], today: date) -> DateHit | None:
+    sat = daymath.weekday_in_week(today, 5, 2)
+    return DateHit(*_span(m), date_range=(sat, sat + timedelta(days=1)))
+
+
 def _month_rel_alt(m: re.Match[str], today: date) -> DateHit | None:
     rel = m["rel"] or m["rel2"]
     first = daymath.add_months(today.replace(day=1), 1 if rel == "next" else 0)
@@ -292,6 +297,7 @@ RULES: tuple[tuple[re.Pattern[str], Handler], ...] = (
     (_rx(r"(?:the )?week (?P<after>after) next"), _next_week),
     (_rx(r"(?:(?P<later>later|rest of) )?(?:in )?this week"), _this_week),
     (_rx(r"(?P<later>later) in the week"), _this_week),
+    (_rx(r"(?:the )?weekend after next"), _weekend_after_next),
     (
         _rx(
             r"(?:(?P<nextwe>next|following) |this |the |coming )?weekend"
@@ -343,7 +349,8 @@ _NEEDLES: tuple[tuple[str, ...], ...] = (
     *(("wd",),) * 12,
     _DAYS, _DAYS, ("tomorrow",), ("wd",), ("day",),
     ("today", "tonight", "tomorrow", "yesterday"), ("this",),
-    ("week",), ("week",), ("week",), ("week",), ("weekend",), ("month",), ("month",), ("mo",),
+    ("week",), ("week",), ("week",), ("week",), ("weekend",), ("weekend",), ("month",),
+    ("month",), ("mo",),
     ("th",), ("tw",), ("day",), ("the",), ("on",), ("wd",),
 )  # fmt: skip
 assert len(_NEEDLES) == len(RULES)

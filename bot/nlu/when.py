@@ -169,7 +169,9 @@ def _interpret(canon: str, local: datetime, english: bool = True) -> When:
     window: tuple[time, time] | None = None
     if found_time is None:
         if windows:
-            window = windows[0].window
+            # an explicit window ("after 6") is more precise than a day part ("evening")
+            explicit = [w for w in windows if w.part is None]
+            window = (explicit or windows)[0].window
         elif primary is not None and primary.evening:
             window = PARTS["tonight"]
     return When(dates=dates, date_range=date_range, time=found_time, window=window)

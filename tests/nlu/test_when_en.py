@@ -226,6 +226,12 @@ CASES = [
     ("book me in for thurs 5th 10am pls", "2026-03-05 10:00"),
     ("could I come in at 4 today?", "2026-03-04 16:00"),
     ("a quarter after 4", "16:15"),
+    ("the weekend after next", "2026-03-21..2026-03-22"),
+    ("evening after 6", "[18:00-23:59)"),  # the explicit window wins over the day part
+    ("Fri 3rd", "2026-04-03"),  # the next 3rd that is a Friday
+    ("tmrw@3", "2026-03-05 15:00"),
+    ("how about 11:45 instead of 10:30", "11:45"),
+    ("not at 10:30, at 11:45", "11:45"),
     ("10 mins past 3", "15:10"),
     # nothing
     ("", ""),
