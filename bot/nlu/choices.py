@@ -202,14 +202,18 @@ def match_choice(
     timed = [o.time for o in options]
     bare = _BARE_NUMBER.match(folded)
     if bare is not None:
-        return _bare_number(int(bare.group(1)), timed)
+        found = _bare_number(int(bare.group(1)), timed)
+        # a number that is neither a position nor an hour may still be in a label ("60 min")
+        return found if found is not None else _by_label(folded, core, options)
     if any(t is not None for t in timed):
         found = _by_time(text, timed, languages, now, tz)
         if found is not None:
             return found
     bare = _BARE_NUMBER.match(core)  # "2 please"
     if bare is not None:
-        return _bare_number(int(bare.group(1)), timed)
+        found = _bare_number(int(bare.group(1)), timed)
+        if found is not None:
+            return found
     return _by_label(folded, core, options)
 
 
@@ -269,7 +273,7 @@ def _label_score(folded: str, core: str, label: str) -> float:
     squeezed = core.replace(" ", "")
     scores = [fuzz.ratio(squeezed, target.replace(" ", "")), fuzz.ratio(core, target)]
     target_words = [w for w in target.split() if len(w) > 1]
-    core_words = [w for w in core.split() if len(w) > 2]
+    core_words = [w for w in core.split() if len(w) > 2 or w.isdigit()]
     if core_words and target_words:
         # every word the customer wrote should be in the label, give or take a typo
         per_word = [

@@ -12,6 +12,7 @@ from tests.nlu.conftest import NOW, TZ
 SERVICES = [Choice("Haircut"), Choice("Hair colouring"), Choice("Beard trim")]
 PEOPLE = [Choice("Ana Silva"), Choice("Bruno Costa"), Choice("Any practitioner", is_any=True)]
 SLOTS = [Choice("14:00", time(14)), Choice("15:00", time(15)), Choice("16:30", time(16, 30))]
+DURATIONS = [Choice("30 min massage"), Choice("60 min massage"), Choice("Facial")]
 TWO_SLOTS = [Choice("09:00", time(9)), Choice("15:00", time(15))]
 
 CASES = [
@@ -75,6 +76,12 @@ CASES = [
     ("um 15 Uhr", SLOTS, "de", 1),
     ("à 16h30", SLOTS, "fr", 2),
     ("às 14h", SLOTS, "pt", 0),
+    # numbers inside labels
+    ("60", DURATIONS, "en", 1),
+    ("the 60 min one", DURATIONS, "en", 1),
+    ("2", DURATIONS, "en", 1),  # a position first
+    ("massage", DURATIONS, "en", None),
+    ("90", DURATIONS, "en", None),
     # garbage
     ("xyz", SERVICES, "en", None),
     ("asdfgh", SERVICES, "en", None),
