@@ -87,7 +87,10 @@ def interpret_when(
     except (OverflowError, ValueError):
         return When()
     canon = " ".join(tokenize(text[:_MAX_CHARS], langs, day_first))
-    return _interpret(canon, local, english=langs[0] == "en")
+    try:
+        return _interpret(canon, local, english=langs[0] == "en")
+    except (OverflowError, ValueError):  # a `now` at the very edge of the calendar
+        return When()
 
 
 def _in_hours(canon: str, local: datetime) -> tuple[datetime, int, int] | None:

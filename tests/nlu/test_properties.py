@@ -152,3 +152,27 @@ def test_interpret_yes_no(text: str) -> None:
 def test_extract_name(text: str) -> None:
     name = _bounded(lambda: extract_name(text))
     assert name is None or (isinstance(name, str) and name and not any(c.isdigit() for c in name))
+
+
+@settings(max_examples=200, deadline=timedelta(seconds=5), database=None)
+@given(
+    st.sampled_from(
+        [
+            "tomorrow at 3",
+            "next friday",
+            "in 3 days",
+            "the 31st",
+            "in 2 hours",
+            "dec 31",
+            "a week from today",
+            "last monday",
+            "next month on the 5th",
+            "15:30",
+        ]
+    ),
+    st.datetimes(timezones=st.none() | st.timezones()),
+    st.sampled_from([None, "UTC", "Pacific/Kiritimati", "America/Adak", "Not/AZone"]),
+)
+def test_interpret_when_any_now(text: str, now: datetime, tz: str | None) -> None:
+    """Any reference time, even at the edges of the calendar, in any zone: never raises."""
+    interpret_when(text, now, tz)
