@@ -15,7 +15,7 @@ from typing import TextIO
 
 import httpx
 
-from bot.config import load_settings
+from bot.config import TenantConfig, load_settings
 from bot.service import Bot, open_bot
 from bot.types import Inbound, Reply
 from cadence_adapter import new_http_client
@@ -41,9 +41,15 @@ def _open(slug: str | None) -> tuple[Bot, str | None, str]:
     settings = load_settings(os.environ)
     if settings.cadence_base_url:
         return open_bot(settings), slug or settings.default_tenant, settings.cadence_base_url
-    # No Cadence configured: the sandbox runs in this process, reached without a socket.
-    from cadence_adapter.sandbox import create_app
+    # No Cadence configured: the sandbox runs in this process, reached without a socket, and its demo
+    # org keys are the bot's, so "my bookings", cancel and move work in the demo too.
+    from cadence_adapter.sandbox import create_app, load_seed
 
+    tenants = dict(settings.tenants)
+    for org in load_seed().orgs:
+        if org.api_keys and org.slug not in tenants:
+            tenants[org.slug] = TenantConfig(slug=org.slug, org_api_key=org.api_keys[0])
+    settings = settings.model_copy(update={"tenants": tenants})
     transport = httpx.ASGITransport(app=create_app())
     bot = open_bot(
         settings,
