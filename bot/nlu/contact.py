@@ -79,6 +79,7 @@ _INTRO = re.compile(
     r"|chamo-me|me chamo|o meu nome é)\s+(?P<name>.+)$",
     re.IGNORECASE,
 )
+_CLAUSE_END = re.compile(r"\s*[,.;!?]\s*|\s+(?:and|y|und|et|e|but|pero|aber|mais|mas)\s+", re.I)
 _NAME_WORD = re.compile(r"^[^\W\d_]+(?:['’-][^\W\d_]+)*\.?$")
 _PARTICLES = frozenset(
     {
@@ -132,10 +133,18 @@ def extract_name(text: str) -> str | None:
     if not isinstance(text, str):
         return None
     text = text.strip().strip(".!,;")
-    if not text or len(text) > 80 or "@" in text or any(ch.isdigit() for ch in text):
+    if not text or len(text) > 200:
         return None
     m = _INTRO.match(text)
-    candidate = m.group("name") if m else text
+    if m is not None:
+        # "I'm Pat, I'd like a haircut": the name ends with its clause
+        candidate = _CLAUSE_END.split(m.group("name"), maxsplit=1)[0]
+    elif len(text) > 80:
+        return None
+    else:
+        candidate = text
+    if "@" in candidate or any(ch.isdigit() for ch in candidate):
+        return None
     candidate = re.sub(
         r"[\s,.!]+(?:here|thanks|thank you|please|obrigad[oa]|gracias|danke"
         r"|merci)[\s.!]*$",

@@ -27,6 +27,9 @@ NAMES = [
     ("je suis Claire Dubois", "Claire Dubois"),
     ("meu nome é João", "João"),
     ("sou a Maria", "Maria"),
+    ("I'm Pat, I'd like a haircut", "Pat"),
+    ("my name is Pat and I want a haircut", "Pat"),
+    ("soy Ana y quiero una cita", "Ana"),
     # not names
     ("I'm free tomorrow", None),
     ("I'm in New York", None),
