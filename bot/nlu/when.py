@@ -153,7 +153,11 @@ def _interpret(canon: str, local: datetime, english: bool = True) -> When:
         if (
             found_time is None
             and before is not None
-            and (canon.startswith("on ", primary.start) or before.group().endswith(" on "))
+            and (
+                canon.startswith("on ", primary.start)
+                or before.group().endswith(" on ")
+                or (primary.evening and not canon[: before.start()].endswith("for"))  # "8 tonight"
+            )
         ):
             found_time = resolve_hour(int(before["h"]), 0, None, context)
     if found_time is None and not hits:

@@ -16,6 +16,8 @@ CASES = [
     ("later today", "2026-03-04"),
     ("tonight", "2026-03-04 [17:00-21:00)"),
     ("tonight at 8", "2026-03-04 20:00"),
+    ("7 tonight?", "2026-03-04 19:00"),
+    ("table for 4 tonight", "2026-03-04 [17:00-21:00)"),
     ("tomorrow", "2026-03-05"),
     ("day after tomorrow", "2026-03-06"),
     ("the day after tomorrow at noon", "2026-03-06 12:00"),
