@@ -354,6 +354,7 @@ _NEEDLES: tuple[tuple[str, ...], ...] = (
     ("th",), ("tw",), ("day",), ("the",), ("on",), ("wd",),
 )  # fmt: skip
 assert len(_NEEDLES) == len(RULES)
+_ALL_NEEDLES = frozenset(needle for needles in _NEEDLES for needle in needles)
 
 
 def _weak_ok(canon: str, hit: DateHit) -> bool:
@@ -390,8 +391,9 @@ def find_dates(canon: str, today: date, english: bool = True) -> list[DateHit]:
     if not english:
         rules = [((p, _next_weekday_nearest if h is _next_weekday else h), n) for (p, h), n in rules]
         rules.insert(3, ((_WEEKDAY_DAY, _weekday_day), ("wd",)))
+    present = {needle for needle in _ALL_NEEDLES if needle in canon}
     for (pattern, handler), needles in rules:
-        if not any(needle in canon for needle in needles):
+        if present.isdisjoint(needles):
             continue
         for m in pattern.finditer(canon):
             s, e = m.span()

@@ -159,6 +159,7 @@ _WINDOWS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 # Words every window rule needs one of: most messages skip the window rules entirely.
+_DIGIT = re.compile(r"\d")
 _WINDOW_WORDS = ("between", "from", "after", "before", "since", " - ", "until", "lunch", "afterwork")
 _PART_RX = _rx(r"(?:(?P<mod>early|late|mid) )?(?:in )?(?:the )?(?P<part>" + _PART_WORDS + r"|lunch)")
 _MINUTE_WORDS = {"half": 30, "quarter": 15}
@@ -247,7 +248,7 @@ def find_times(canon: str, context: str | None) -> tuple[list[TimeHit], list[Tim
     in the message ("tonight"), used when a time has no am/pm of its own."""
     taken = bytearray(len(canon))
     windows: list[TimeHit] = []
-    has_digit = any(ch.isdigit() for ch in canon)
+    has_digit = _DIGIT.search(canon) is not None
     has_window = any(word in canon for word in _WINDOW_WORDS)
     for kind, pattern in _WINDOWS if has_window else ():
         for m in pattern.finditer(canon):

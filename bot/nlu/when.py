@@ -20,7 +20,7 @@ from bot.nlu.tokens import tokenize
 class When:
     """What a customer meant by a date/time phrase. Every field may be empty; see `is_empty`."""
 
-    dates: tuple[dt.date, ...] = ()  # one date, or candidates in calendar order when ambiguous
+    dates: tuple[dt.date, ...] = ()  # one date, or candidates (the primary first) if ambiguous
     date_range: tuple[dt.date, dt.date] | None = None  # inclusive span: "next week", "in march"
     time: dt.time | None = None  # an exact time of day: "3pm", "half past 3", "noon"
     window: tuple[dt.time, dt.time] | None = None  # [start, end): "morning", "after 4"
