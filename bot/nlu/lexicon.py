@@ -166,6 +166,7 @@ _EN: dict[str, str] = {
     "afternoon": "afternoon",
     "afternoons": "afternoon",
     "arvo": "afternoon",
+    "aft": "afternoon",
     "aftn": "afternoon",
     "evening": "evening",
     "evenings": "evening",

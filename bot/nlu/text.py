@@ -7,7 +7,7 @@ import unicodedata
 
 # Quotes customers' keyboards produce; the SGD data even writes o"clock.
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "“": '"', "”": '"', "ß": "ss"})
-_OCLOCK = re.compile(r"\bo\s*['\"]?\s*clock\b")
+_OCLOCK = re.compile(r"(?<![a-z])o\s*['\"]?\s*clock\b")  # also "3o'clock"
 _SPACES = re.compile(r"\s+")
 
 

@@ -118,6 +118,7 @@ _EXACT: tuple[tuple[str, re.Pattern[str]], ...] = (
             + _SUFFIX
         ),
     ),
+    ("hours24", _rx(r"(?<!in )(?P<h>1[3-9]|2[0-3]|0\d) hours")),  # "15 hrs"
     ("noonand", _rx(r"(?:at )?(?P<word>noon|midnight) (?:oclock )?and (?P<fr>half|quarter)")),
     ("noon", _rx(r"(?:12 )?(?P<word>noon|midnight)")),
     ("or", _rx(r"(?P<at>(?:at|around) )?" + _H + r" or (?:at )?(?P<h2>\d{1,2})" + _NOT_UNIT + _SUFFIX)),
@@ -177,6 +178,8 @@ def _exact(kind: str, m: re.Match[str], context: str | None) -> time | None:
     part = g.get("dps") or g.get("dpn") or g.get("dpp") or context
     mer = g.get("mer")
     h = int(g["h"]) if g.get("h") else 0
+    if kind == "hours24":
+        return time(h)
     if kind == "noonand":  # "midi et demi", "meio-dia e meia"
         return time(12 if g["word"] == "noon" else 0, _MINUTE_WORDS[g["fr"]])
     if kind == "noon":

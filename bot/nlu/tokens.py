@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from bot.nlu.lexicon import FUZZY_TARGETS, MAX_PHRASE, PHRASES, WORDS
 from bot.nlu.text import fold
@@ -29,6 +29,7 @@ _PRE = (
         r"\1 ",
     ),  # "Mar. 5", "Fri. at 3"
     (re.compile(r"-ish\b"), " ish"),
+    (re.compile(r"\bb4\b"), "before"),
     (re.compile(r"(?<=[a-z])-(?=[a-z])"), " "),  # "twenty-first", "apres-midi", "week-end"
 )
 
@@ -163,7 +164,8 @@ _PHRASE_STARTS = {lang: frozenset(key[0] for key in table) for lang, table in PH
 
 
 def _fuzzy(word: str, languages: Sequence[str]) -> str | None:
-    """A typo of a long date word ("wendsday", "tomorow"), by edit distance."""
+    """A typo of a long date word ("wendsday", "tomorow", "fridya"), by edit distance counting
+    a swap of two neighbouring letters as one edit."""
     if len(word) < 5 or not word.isalpha():
         return None
     limit = 1 if len(word) < 8 else 2
@@ -171,7 +173,7 @@ def _fuzzy(word: str, languages: Sequence[str]) -> str | None:
         targets = _FUZZY_BY_LETTER[lang].get(word[0])
         if not targets:
             continue
-        hit = process.extractOne(word, targets, scorer=Levenshtein.distance, score_cutoff=limit)
+        hit = process.extractOne(word, targets, scorer=OSA.distance, score_cutoff=limit)
         if hit is not None:
             return WORDS[lang].get(hit[0])
     return None

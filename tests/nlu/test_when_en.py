@@ -32,6 +32,16 @@ CASES = [
     ("nxt tuesday", "2026-03-10|2026-03-17"),
     ("wendsday", "2026-03-11"),
     ("thrusday at 2", "2026-03-05 14:00"),
+    ("fridya", "2026-03-06"),  # swapped letters
+    ("satuday morning", "2026-03-07 [08:00-12:00)"),
+    ("tues nxt wk @ 2", "2026-03-10 14:00"),
+    ("2nite at 8", "2026-03-04 20:00"),
+    ("3p tomorrow", "2026-03-05 15:00"),
+    ("3 in the aft", "15:00"),
+    ("b4 noon", "[00:00-12:00)"),
+    ("3o'clock", "15:00"),
+    ("15 hrs", "15:00"),
+    ("1500 hrs", "15:00"),
     ("can i come in tmrw arvo?", "2026-03-05 [12:00-17:00)"),
     # weekdays and abbreviations
     ("thu", "2026-03-05"),
