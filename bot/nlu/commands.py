@@ -114,8 +114,9 @@ _FIXED: dict[str, tuple[tuple[CommandKind, str], ...]] = {
         ),
         (
             CommandKind.RESTART,
-            r"start over|start again|restart|reset|begin again|start from scratch"
-            r"|new booking|from the (?:start|beginning)|start a new booking",
+            r"(?:start|begin) (?:(?:it|this|the booking|all) )?(?:over|again)|start from scratch"
+            r"|(?:restart|reset)(?: (?:it|this|the|my|everything|the booking|the conversation"
+            r"|the chat))?|new booking|from the (?:start|beginning)|start a new booking",
         ),
         (
             CommandKind.MY_BOOKINGS,
