@@ -133,7 +133,7 @@ _EXACT: tuple[tuple[str, re.Pattern[str]], ...] = (
         "hour",
         _rx(
             _PREFIX
-            + r"(?P<at>(?:at|around|by|about) )?(?:around )?"
+            + r"(?P<at>(?:at|around|by|about|until) )?(?:around )?"
             + _H
             + _NOT_UNIT
             + r"(?P<ish> ish)?"
