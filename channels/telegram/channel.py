@@ -1,0 +1,477 @@
+"""The Telegram channel: webhook and polling in, the engine in the middle, messages out.
+
+One path for every update, wherever it came from (``POST /telegram/webhook`` or ``getUpdates``)::
+
+    update -> parse_update -> store.enqueue_inbound -> 200 / next offset
+                                   |
+                                   +-> background: answer the tap, retire its keyboard
+                                       -> engine.handle -> render -> send (paced) -> finish_inbound
+
+The update is in the store before Telegram hears "200" (or before the polling offset moves past
+it), so a crash after that point loses nothing: :meth:`TelegramChannel.resume` finds what is left
+in the inbox, at start and then every ``resume_every`` seconds, and processes it again. The engine
+de-duplicates on ``update_id``, so a resumed turn is not taken twice, and its replies are sent even
+when the engine reports a duplicate: the turn committed, but its replies may never have gone out.
+That makes delivery at least once, which is the right side to err on for a booking confirmation.
+
+Turns of one chat are processed one at a time, in the order they arrived (a FIFO lock per chat,
+taken before anything else is awaited), so replies come out in the order of the messages.
+
+The webhook refuses (403) any request whose ``X-Telegram-Bot-Api-Secret-Token`` does not match
+``TELEGRAM_WEBHOOK_SECRET`` (compared in constant time), and every request when no secret is
+configured: an endpoint that books appointments is never left open. Then: bodies over 1 MB are
+413, a body that is not a JSON update is 400, and anything stored, or deliberately ignored, is 200,
+also when processing it fails later: Telegram retries a non-2xx answer relentlessly and holds the
+chat's later updates behind it. Only a failure to store answers 500, so that Telegram retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from functools import partial
+
+import telegram
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+from telegram import BotCommand, ReplyKeyboardRemove, Update
+from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
+
+from bot.i18n import LANGUAGES, supported, t
+from bot.service import Bot
+from bot.types import Inbound, Reply
+from channels.telegram.render import Outgoing, render_reply, tapped_text
+from channels.telegram.sender import Pacer, Sender, Sleep, TelegramUnavailable
+from channels.telegram.updates import CHANNEL, COMMANDS, Tap, parse_update
+
+__all__ = [
+    "ALLOWED_UPDATES",
+    "MAX_BODY",
+    "SECRET_HEADER",
+    "WEBHOOK_PATH",
+    "TelegramChannel",
+    "TelegramOptions",
+]
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_BODY = 1024 * 1024
+ALLOWED_UPDATES = ("message", "callback_query")
+"""The update types the dialog takes; Telegram is asked for these only."""
+
+_COMMAND_HELP: dict[str | None, dict[str, str]] = {
+    None: {
+        "start": "Start a booking",
+        "help": "What I can do",
+        "bookings": "My upcoming bookings",
+        "cancel": "Cancel a booking",
+    },
+    "es": {
+        "start": "Empezar una reserva",
+        "help": "Qué puedo hacer",
+        "bookings": "Mis próximas reservas",
+        "cancel": "Cancelar una reserva",
+    },
+}
+"""The command menu, per language (None: everyone else). Keys are the commands parse_update maps."""
+
+_SHARE_PHONE = {
+    "en": "Share my phone number",
+    "es": "Compartir mi teléfono",
+    "pt": "Partilhar o meu número",
+    "de": "Meine Telefonnummer teilen",
+    "fr": "Partager mon numéro",
+}
+"""The share-contact button's label (the dialog's catalog has no entry for a button only Telegram has)."""
+
+
+@dataclass(frozen=True)
+class TelegramOptions:
+    """Tuning and test seams; the defaults are what production wants."""
+
+    pace: float = 1.0
+    """Seconds between messages to one chat, once a burst of ``burst`` is spent (Telegram: about 1/s)."""
+    burst: int = 3
+    poll_timeout: int = 30
+    """Long-polling timeout for ``getUpdates``, in seconds."""
+    resume_every: float = 30.0
+    """How often the inbox is swept for updates whose processing was interrupted."""
+    grace: float = 10.0
+    """How long :meth:`TelegramChannel.stop` waits for turns in progress before cancelling them."""
+    retries: int = 5
+    backoff: float = 1.0
+    max_attempts: int = 5
+    """Attempts (in this process) before an update that keeps failing is dropped from the inbox."""
+    max_body: int = MAX_BODY
+    sleep: Sleep = asyncio.sleep
+    """Used for RetryAfter, backoff and pacing waits; tests pass a fast one."""
+    before_process: Callable[[Inbound], Awaitable[None]] | None = None
+    """Test seam: awaited before a stored update is processed (a test can hold it there)."""
+    on_done: Callable[[Inbound], None] | None = None
+    """Test seam: called when an update's processing ended, however it ended."""
+
+
+@dataclass
+class _ChatLock:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
+class TelegramChannel:
+    """The :class:`bot.types.Channel` for Telegram; build it with :func:`channels.telegram.create_channel`."""
+
+    name = CHANNEL
+
+    def __init__(self, bot: Bot, tg: telegram.Bot, *, polling: bool, options: TelegramOptions) -> None:
+        self.bot, self.tg, self.polling, self.options = bot, tg, polling, options
+        self.sender = Sender(
+            tg,
+            Pacer(options.pace, options.burst, sleep=options.sleep),
+            sleep=options.sleep,
+            retries=options.retries,
+            backoff=options.backoff,
+        )
+        self._secret = bot.settings.telegram_webhook_secret
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._inflight: set[str] = set()
+        self._failures: dict[str, int] = {}
+        self._chats: dict[str, _ChatLock] = {}
+        self._contact_keyboard: set[str] = set()
+        """Chats shown a share-contact keyboard that no later message has removed yet."""
+        self._loops: list[asyncio.Task[None]] = []
+        self._closed = False
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def routes(self) -> Sequence[BaseRoute]:
+        return [Route(WEBHOOK_PATH, self._webhook, methods=["POST"])]
+
+    async def start(self) -> None:
+        """Check the token, register the webhook (or drop it and poll), and resume the inbox."""
+        self._closed = False
+        try:
+            await self.tg.initialize()
+        except InvalidToken:
+            # PTB's message quotes the token; ours must not.
+            raise RuntimeError("Telegram rejected TELEGRAM_BOT_TOKEN") from None
+        except TelegramError as exc:
+            log.warning("telegram getMe failed (%s); carrying on", type(exc).__name__)
+        if self.polling:
+            await self._register(self.tg.delete_webhook, "deleteWebhook")
+            await self._register_commands()
+            self._loops.append(asyncio.create_task(self._poll(), name="telegram-polling"))
+        elif self.bot.settings.public_url:
+            if self._secret:
+                url = self.bot.settings.public_url.rstrip("/") + WEBHOOK_PATH
+                register = partial(
+                    self.tg.set_webhook,
+                    url=url,
+                    secret_token=self._secret,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                )
+                await self._register(register, "setWebhook")
+            else:
+                log.error("TELEGRAM_WEBHOOK_SECRET is not set: the webhook is not registered")
+            await self._register_commands()
+        if not self._secret and not self.polling:
+            log.error("TELEGRAM_WEBHOOK_SECRET is not set: %s refuses every update", WEBHOOK_PATH)
+        self._loops.append(asyncio.create_task(self._resume_loop(), name="telegram-resume"))
+
+    async def stop(self) -> None:
+        """Stop polling and sweeping, let turns in progress finish (up to ``grace``), then close.
+        What is cancelled stays in the inbox and is resumed by the next start."""
+        self._closed = True
+        for task in self._loops:
+            task.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        self._loops.clear()
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=self.options.grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        await self.tg.shutdown()
+
+    @property
+    def busy(self) -> bool:
+        """True while any update is being processed or any callback answered."""
+        return bool(self._tasks)
+
+    async def _register(self, call: Callable[[], Awaitable[object]], what: str) -> None:
+        try:
+            await self.sender.call(call, what=what)
+        except (TelegramError, TelegramUnavailable) as exc:
+            log.error("telegram %s failed: %s", what, type(exc).__name__)
+
+    async def _register_commands(self) -> None:
+        for language, texts in _COMMAND_HELP.items():
+            commands = [BotCommand(command, texts[command]) for command in ("start", *COMMANDS)]
+            call = partial(self.tg.set_my_commands, commands, language_code=language)
+            await self._register(call, "setMyCommands")
+
+    # -- in: the webhook and polling -----------------------------------------------------------------
+
+    async def _webhook(self, request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not self._secret or not hmac.compare_digest(given, self._secret.encode()):
+            return PlainTextResponse("forbidden", status_code=403)
+        limit = self.options.max_body
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return PlainTextResponse("too large", status_code=413)
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                return PlainTextResponse("too large", status_code=413)
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return PlainTextResponse("not json", status_code=400)
+        if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+            return PlainTextResponse("not an update", status_code=400)
+        try:
+            update = Update.de_json(data, self.tg)
+        except Exception as exc:  # a shape PTB cannot read: refusing would only make Telegram retry
+            log.warning("telegram update %s unreadable (%s); ignored", data["update_id"], type(exc).__name__)
+            return Response(status_code=200)
+        if not await self.accept(update):
+            return PlainTextResponse("not stored", status_code=500)
+        return Response(status_code=200)
+
+    async def accept(self, update: Update) -> bool:
+        """Store the update's message and start processing it; False only when it could not be
+        stored (the caller must not acknowledge it). Redeliveries are stored once, processed once."""
+        parsed = parse_update(update)
+        if parsed.inbound is None:
+            if parsed.tap is not None:  # a tap we ignore still stops the button's spinner
+                self._spawn(self._answer(parsed.tap))
+            return True
+        try:
+            fresh = await asyncio.to_thread(self.bot.store.enqueue_inbound, parsed.inbound)
+        except Exception as exc:
+            log.error("telegram update %s not stored: %s", update.update_id, type(exc).__name__)
+            self.bot.metrics.inc("cadence_bot_errors_total", kind="telegram_store")
+            return False
+        if fresh:
+            self._start(parsed.inbound, parsed.tap, resumed=False)
+        return True
+
+    async def _poll(self) -> None:
+        """Long-poll ``getUpdates``; the offset moves past an update only once it is stored."""
+        offset: int | None = None
+        failures = 0
+        while True:
+            try:
+                updates = await self.tg.get_updates(
+                    offset=offset,
+                    timeout=self.options.poll_timeout,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                )
+            except InvalidToken:
+                log.error("telegram polling stopped: TELEGRAM_BOT_TOKEN rejected")
+                return
+            except TelegramError as exc:  # network, Conflict (a webhook or another poller), 429...
+                failures += 1
+                wait = min(30.0, self.options.backoff * 2 ** min(failures, 5))
+                log.warning("telegram getUpdates failed (%s); again in %gs", type(exc).__name__, wait)
+                await asyncio.sleep(wait)
+                continue
+            failures = 0
+            for update in updates:
+                if not await self.accept(update):
+                    await asyncio.sleep(self.options.backoff)
+                    break  # fetched again from this update next time
+                offset = update.update_id + 1
+
+    async def _resume_loop(self) -> None:
+        while True:
+            try:
+                await self.resume()
+            except Exception as exc:
+                log.error("telegram resume failed: %s", type(exc).__name__)
+            await asyncio.sleep(self.options.resume_every)
+
+    async def resume(self) -> int:
+        """Process the inbox's Telegram updates that nobody is processing; returns how many.
+
+        Claimed with a zero lease: the store's claim is not per channel yet, and a lease would hide
+        other channels' messages from their own resume until it ran out. Updates in progress here
+        are skipped by id, so they are not started twice in this process."""
+        claimed = await asyncio.to_thread(self.bot.store.claim_inbound, lease=timedelta(0))
+        count = 0
+        for inbound in claimed:
+            if inbound.channel == CHANNEL and inbound.message_id not in self._inflight and not self._closed:
+                self._start(inbound, None, resumed=True)
+                count += 1
+        if count:
+            log.info("telegram resumed %d stored update(s)", count)
+        return count
+
+    # -- processing ----------------------------------------------------------------------------------
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _start(self, inbound: Inbound, tap: Tap | None, *, resumed: bool) -> None:
+        if self._closed:
+            return  # stored: the next start resumes it
+        self._inflight.add(inbound.message_id)
+        self._spawn(self._process(inbound, tap, resumed=resumed))
+
+    @contextlib.asynccontextmanager
+    async def _chat(self, chat_id: str) -> AsyncIterator[None]:
+        """One turn at a time per chat, first come first served (as the engine does per turn, but
+        held until the replies are out, so they are not interleaved)."""
+        slot = self._chats.get(chat_id) or self._chats.setdefault(chat_id, _ChatLock())
+        slot.users += 1
+        try:
+            async with slot.lock:
+                yield
+        finally:
+            slot.users -= 1
+            if slot.users == 0:
+                del self._chats[chat_id]
+
+    async def _process(self, inbound: Inbound, tap: Tap | None, *, resumed: bool) -> None:
+        done = False
+        try:
+            async with self._chat(inbound.chat_id):
+                if self.options.before_process is not None:
+                    await self.options.before_process(inbound)
+                if tap is not None:
+                    await self._answer(tap)  # first: the button's spinner stops at once
+                result = await self.bot.engine.handle(inbound)
+                if tap is not None and not result.duplicate:
+                    await self._retire(tap, accepted=not _expired(result.replies))
+                if resumed or not result.duplicate:
+                    await self._deliver(inbound.chat_id, result.replies, inbound.language)
+            done = True
+        except (Forbidden, BadRequest) as exc:
+            # Blocked by the customer, or a message Telegram will never take: retrying cannot help.
+            log.error("telegram update %s not delivered: %s", inbound.message_id, type(exc).__name__)
+            self.bot.metrics.inc("cadence_bot_errors_total", kind=f"telegram_{type(exc).__name__}")
+            done = True
+        except Exception as exc:
+            failures = self._failures.get(inbound.message_id, 0) + 1
+            self._failures[inbound.message_id] = failures
+            done = failures >= self.options.max_attempts
+            log.error(
+                "telegram update %s failed (%s), attempt %d%s",
+                inbound.message_id,
+                type(exc).__name__,
+                failures,
+                "; dropped" if done else "; kept for resume",
+            )
+            self.bot.metrics.inc("cadence_bot_errors_total", kind=f"telegram_{type(exc).__name__}")
+        finally:
+            self._inflight.discard(inbound.message_id)
+            if self.options.on_done is not None:
+                self.options.on_done(inbound)
+        if done:
+            self._failures.pop(inbound.message_id, None)
+            await asyncio.to_thread(self.bot.store.finish_inbound, CHANNEL, inbound.message_id)
+
+    async def _answer(self, tap: Tap) -> None:
+        """Stop the tapped button's spinner. Best effort: an old callback can no longer be answered."""
+        try:
+            await self.sender.call(
+                partial(self.tg.answer_callback_query, tap.callback_id), what="answerCallbackQuery"
+            )
+        except (TelegramError, TelegramUnavailable) as exc:
+            log.info("telegram callback not answered: %s", type(exc).__name__)
+
+    async def _retire(self, tap: Tap, *, accepted: bool) -> None:
+        """Retire the tapped keyboard, so it cannot be tapped again: an accepted choice is written
+        into the message ("<question>\n→ <label>"); an expired one only loses its buttons, so a message
+        already showing the choice taken (a double tap) keeps showing it."""
+        if tap.message_id is None:
+            return
+        text = tapped_text(tap.question, tap.label) if accepted and tap.question and tap.label else None
+        try:
+            if text is not None:
+                edit = partial(
+                    self.tg.edit_message_text,
+                    text,
+                    chat_id=tap.chat_id,
+                    message_id=tap.message_id,
+                    parse_mode="HTML",
+                    reply_markup=None,
+                )
+                await self.sender.call(edit, what="editMessageText")
+            else:
+                strip = partial(
+                    self.tg.edit_message_reply_markup, chat_id=tap.chat_id, message_id=tap.message_id
+                )
+                await self.sender.call(strip, what="editMessageReplyMarkup")
+        except (TelegramError, TelegramUnavailable) as exc:  # too old to edit, already edited...
+            log.info("telegram tapped message not edited: %s", type(exc).__name__)
+
+    # -- out -----------------------------------------------------------------------------------------
+
+    def _contact_label(self, language: str | None) -> str:
+        code = supported(language) or supported(self.bot.settings.default_language) or "en"
+        return _SHARE_PHONE.get(code, _SHARE_PHONE["en"])
+
+    async def _deliver(self, chat_id: str, replies: Sequence[Reply], language: str | None) -> None:
+        """Send the replies in order. A share-contact keyboard left from an earlier message is removed
+        by the first message that carries no keyboard of its own."""
+        label = self._contact_label(language)
+        messages = [message for reply in replies for message in render_reply(reply, contact_label=label)]
+        remove = chat_id in self._contact_keyboard
+        target = _chat_target(chat_id)
+        for message in messages:
+            outgoing: Outgoing = message
+            if message.asks_contact:
+                self._contact_keyboard.add(chat_id)
+                remove = False
+            elif remove and message.markup is None:
+                outgoing = replace(message, markup=ReplyKeyboardRemove())
+            await self.sender.send_message(target, outgoing)
+            if outgoing.markup is not message.markup:
+                self._contact_keyboard.discard(chat_id)
+                remove = False
+
+    async def send(self, chat_id: str, replies: Sequence[Reply], *, tenant: str | None = None) -> bool:
+        """Messages the customer did not ask for (notifications, reminders), rendered like replies.
+
+        False when Telegram will not deliver them (the customer blocked the bot, the chat is gone);
+        raises :class:`TelegramUnavailable` (a ``ConnectionError``) when Telegram could not be
+        reached, so the caller's job can be retried."""
+        try:
+            async with self._chat(chat_id):
+                await self._deliver(chat_id, replies, None)
+        except (Forbidden, BadRequest) as exc:
+            log.warning("telegram message not delivered: %s", type(exc).__name__)
+            return False
+        except TelegramError as exc:
+            raise TelegramUnavailable(f"telegram: {type(exc).__name__}") from exc
+        return True
+
+
+_EXPIRED = frozenset(t(language, "expired") for language in LANGUAGES)
+
+
+def _expired(replies: Sequence[Reply]) -> bool:
+    """Whether the dialog refused the tap as an old offer. It says so only in words (its catalog's
+    "expired" text, in any language); a flag on the turn's result would be sturdier (docs/telegram.md)."""
+    return bool(replies) and replies[0].text in _EXPIRED
+
+
+def _chat_target(chat_id: str) -> int | str:
+    """Telegram chat ids are integers (negative for groups); ``@channelname`` stays a string."""
+    try:
+        return int(chat_id)
+    except ValueError:
+        return chat_id
