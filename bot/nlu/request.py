@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.nlu.lexicon import WORDS
 from bot.nlu.text import fold, wordset
@@ -55,28 +55,40 @@ class _Hit:
     end: int
 
 
+def _runs(target_words: list[str]) -> list[str]:
+    """Every proper run of consecutive label words, joined: "deep tissue", "tissue massage"..."""
+    n = len(target_words)
+    return [
+        "".join(target_words[i:j])
+        for i in range(n)
+        for j in range(i + 1, n + 1)
+        if j - i < n and len("".join(target_words[i:j])) >= 3
+    ]
+
+
 def _best(words: list[str], labels: list[str], threshold: float, with_at: frozenset[int]) -> _Hit | None:
     """The label best matched by a run of words (a typo or a missing space allowed), if it is
-    a confident and unambiguous match."""
+    a confident and unambiguous match. Part of a label counts a little less than all of it:
+    a first name ("ana" -> "Ana Silva"), a distinctive part ("deep tissue", "followup")."""
     per_label: list[_Hit] = []
     for index, label in enumerate(labels):
-        target_words = [w for w in fold(label).replace("-", " ").split() if w]
+        target_words = [w for w in fold(label).replace("-", " ").replace(".", " ").split() if w]
         if not target_words:
             continue
         target = "".join(target_words)
+        runs = _runs(target_words)
         best = _Hit(index, 0.0, 0, 0)
         for size in range(1, len(target_words) + 2):
             for start in range(0, len(words) - size + 1):
                 chunk = words[start : start + size]
                 if (chunk[0] in _SKIP or chunk[-1] in _SKIP) and start - 1 not in with_at:
                     continue
-                score = fuzz.ratio("".join(chunk), target)
-                if size == 1 and len(target_words) > 1:
-                    # one word of a longer label: a first name ("ana" -> "Ana Silva"), a
-                    # distinctive word ("massage" -> "Sports massage")
-                    word_score = max(fuzz.ratio(chunk[0], t) for t in target_words)
-                    if len(chunk[0]) >= 3:
-                        score = max(score, word_score - 3)
+                joined = "".join(chunk)
+                score = fuzz.ratio(joined, target)
+                if runs and len(joined) >= 3:
+                    part = process.extractOne(joined, runs, scorer=fuzz.ratio)
+                    if part is not None:
+                        score = max(score, part[1] - 3)
                 if start - 1 in with_at:
                     score += 10  # "with X" names a person
                 if score > best.score:

@@ -12,13 +12,15 @@ SERVICES = [
     ("svc_2", "Hair colouring"),
     ("svc_3", "Sports massage"),
     ("svc_4", "Initial assessment"),
+    ("svc_5", "Deep tissue massage"),
+    ("svc_6", "Follow-up session"),
 ]
-PEOPLE = [("p1", "Ana Silva"), ("p2", "Bruno Costa"), ("p3", "April Jones")]
+PEOPLE = [("p1", "Ana Silva"), ("p2", "Bruno Costa"), ("p3", "April Jones"), ("p4", "Dr. Maria Santos")]
 
 CASES = [
     ("a haircut with Ana tomorrow at 3", "en", 0, 0, "2026-03-05 15:00"),
     ("hair cut with bruno on friday", "en", 0, 1, "2026-03-06"),
-    ("massage next week", "en", 2, None, "2026-03-09..2026-03-15"),
+    ("sports massage next week", "en", 2, None, "2026-03-09..2026-03-15"),
     ("I want an initial assesment please", "en", 3, None, ""),
     ("with april on monday", "en", None, 2, "2026-03-09"),  # a name, not the month
     ("can I see Bruno", "en", None, 1, ""),
@@ -26,9 +28,13 @@ CASES = [
     ("tomorrow at 3", "en", None, None, "2026-03-05 15:00"),
     ("a haircut in april", "en", 0, None, "2026-04-01..2026-04-30"),
     ("hello", "en", None, None, ""),
+    ("a massage tomorrow", "en", None, None, "2026-03-05"),  # two massages: ask
+    ("deep tissue with maria", "en", 4, 3, ""),
+    ("followup with Dr Santos on friday at 10", "en", 5, 3, "2026-03-06 10:00"),
+    ("can I book with Bruno for a follow-up", "en", 5, 1, ""),
     ("un corte con Ana mañana a las 3", "es", None, 0, "2026-03-05 15:00"),
     ("Haircut mit Bruno morgen um 10", "de", 0, 1, "2026-03-05 10:00"),
-    ("massage avec Ana demain à 15h", "fr", 2, 0, "2026-03-05 15:00"),
+    ("sports massage avec Ana demain à 15h", "fr", 2, 0, "2026-03-05 15:00"),
     ("haircut com a Ana amanhã às 15h", "pt", 0, 0, "2026-03-05 15:00"),
 ]
 
