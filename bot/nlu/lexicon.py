@@ -291,6 +291,7 @@ _EN_PHRASES: dict[tuple[str, ...], str] = {
     ("o", "clock"): "oclock",
     ("first", "thing"): "early morning",
     ("after", "work"): "afterwork",
+    ("in", "the", "noon"): "in afternoon",  # "12 in the noon"
     ("in", "the", "am"): "in morning",
     ("in", "the", "pm"): "in afternoon",
 }

@@ -137,6 +137,7 @@ CASES = [
     ("evening 6", "18:00"),
     ("morning, 11", "11:00"),
     ("8 in the night", "20:00"),
+    ("12 in the noon", "12:00"),
     ("at 2:45 in the morning", "02:45"),
     ("11:30 in the morning", "11:30"),
     ("quarter past 1 in the afternoon", "13:15"),
