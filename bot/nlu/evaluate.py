@@ -9,6 +9,7 @@ when the first candidate date equals `expected_date` (when given) and the exact 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -70,12 +71,21 @@ def score_item(item: dict[str, Any]) -> Scored:
 
 
 def read_items(path: Path) -> Iterator[dict[str, Any]]:
+    """The items of a JSONL file; a line that is not a JSON object with a usable
+    `reference_now` is reported on stderr and skipped, so one bad line does not stop a run."""
     with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
                 item = json.loads(line)
-                if isinstance(item, dict):
-                    yield item
+                if not isinstance(item, dict):
+                    raise ValueError("not a JSON object")
+                parse_reference(str(item["reference_now"]))
+            except (ValueError, KeyError) as exc:
+                print(f"{path}:{number}: skipped ({exc!r})", file=sys.stderr)
+                continue
+            yield item
 
 
 def summarize(scored: Iterable[Scored]) -> dict[str, tuple[int, int]]:

@@ -48,3 +48,13 @@ def test_run_eval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_reference_date_alone_means_nine() -> None:
     assert parse_reference("2019-03-01").isoformat() == "2019-03-01T09:00:00"
     assert parse_reference("2019-03-01T18:30").isoformat() == "2019-03-01T18:30:00"
+
+
+def test_bad_lines_are_skipped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "items.jsonl"
+    good = {"id": "a", "text": "at 3pm", "reference_now": "2019-03-01", "expected_time": "15:00"}
+    source.write_text("not json\n[1]\n{}\n" + json.dumps(good) + "\n", encoding="utf-8")
+    assert run_eval(source) == 0
+    captured = capsys.readouterr()
+    assert "overall    100.00%  (1/1)" in captured.out
+    assert captured.err.count(": skipped (") == 3
