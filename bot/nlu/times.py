@@ -23,7 +23,6 @@ PARTS: dict[str, tuple[time, time]] = {
     "tonight": (time(17), time(21)),
     "lunch": (time(12), time(14)),
 }
-# "early"/"late" narrow a day part to its first or second half.
 _PART_WORDS = "morning|afternoon|evening|night|tonight"
 
 
@@ -44,7 +43,7 @@ def resolve_hour(
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         return None
     if meridiem is not None and 1 <= hour <= 12:
-        hour = (0 if hour == 12 else hour) if meridiem == "am" else 12 if hour == 12 else hour + 12
+        hour = hour % 12 + (12 if meridiem == "pm" else 0)  # 12am is 00, 12pm is 12
     elif part is not None and 1 <= hour <= 12 and not padded:
         if part in ("afternoon", "evening", "tonight") and hour < 12:
             hour += 12
@@ -80,7 +79,7 @@ _PREFIX = (
 _NOT_UNIT = r"(?! (?:unit|days?|weeks?|months?|hours?|minutes|\d+)(?![^ ]))"
 _FRACTION = r"(?P<fr>half|quarter|\d{1,2})"
 
-# Exact times, most specific first. Each handler names its groups through `kind`.
+# Exact times, most specific first; the kind tells `_exact` how to read the groups.
 _EXACT: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("past", _rx(_PREFIX + r"(?:a )?" + _FRACTION + r"(?: minutes)? (?:past|after) " + _H + _SUFFIX)),
     (
@@ -159,8 +158,8 @@ _WINDOWS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("afterwork", _rx(r"(?:any ?time )?afterwork")),
 )
 
-# Words every window rule needs one of: most messages skip the window rules entirely.
 _DIGIT = re.compile(r"\d")
+# Words every window rule needs one of: most messages skip the window rules entirely.
 _WINDOW_WORDS = ("between", "from", "after", "before", "since", " - ", "until", "lunch", "afterwork")
 _PART_RX = _rx(r"(?:(?P<mod>early|late|mid) )?(?:in )?(?:the )?(?P<part>" + _PART_WORDS + r"|lunch)")
 _MINUTE_WORDS = {"half": 30, "quarter": 15}
@@ -314,6 +313,7 @@ def find_times(canon: str, context: str | None) -> tuple[list[TimeHit], list[Tim
         if any(taken[s:e]):
             continue
         start, end = PARTS[m["part"]]
+        # "early"/"late" narrow a day part to its first or second half, "mid" to its middle
         if m["mod"] == "early":
             end = time((start.hour + end.hour) // 2)
         elif m["mod"] == "late" and end != END_OF_DAY:
