@@ -1,8 +1,9 @@
 """Turn a message into canonical date/time tokens (see `lexicon`), one space between each.
 
-Numbers stay digits ("15"), ordinals become "15th", clocks "15:30" (zero padding kept: "07:30" is
-a 24-hour clock), dotted clocks "3.30", numeric dates "ymd2019-03-05" or "md3-5" (month-day),
-sentence ends "|". Words outside the vocabulary become "_" so rules never join across them.
+Numbers stay digits ("15", "fifteen" too), ordinals become "15th" ("15tw" when spelt out, since
+"second" alone is rarely a date), clocks "15:30" (zero padding kept: "07:30" is a 24-hour clock),
+dotted clocks "3.30", numeric dates "ymd2019-03-05" or "md3-5" (month-day), sentence ends "|".
+Words outside the vocabulary become "_" so rules never join across them.
 """
 
 from __future__ import annotations
