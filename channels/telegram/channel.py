@@ -4,8 +4,9 @@ One path for every update, wherever it came from (``POST /telegram/webhook`` or 
 
     update -> parse_update -> store.enqueue_inbound -> 200 / next offset
                                    |
-                                   +-> background: answer the tap, retire its keyboard
-                                       -> engine.handle -> render -> send (paced) -> finish_inbound
+                                   +-> background: answer the tap -> engine.handle
+                                       -> retire the tapped keyboard -> render -> send (paced)
+                                       -> finish_inbound
 
 The update is in the store before Telegram hears "200" (or before the polling offset moves past
 it), so a crash after that point loses nothing: :meth:`TelegramChannel.resume` finds what is left
@@ -166,24 +167,12 @@ class TelegramChannel:
         except TelegramError as exc:
             log.warning("telegram getMe failed (%s); carrying on", type(exc).__name__)
         if self.polling:
-            await self._register(self.tg.delete_webhook, "deleteWebhook")
-            await self._register_commands()
             self._loops.append(asyncio.create_task(self._poll(), name="telegram-polling"))
-        elif self.bot.settings.public_url:
-            if self._secret:
-                url = self.bot.settings.public_url.rstrip("/") + WEBHOOK_PATH
-                register = partial(
-                    self.tg.set_webhook,
-                    url=url,
-                    secret_token=self._secret,
-                    allowed_updates=list(ALLOWED_UPDATES),
-                )
-                await self._register(register, "setWebhook")
-            else:
-                log.error("TELEGRAM_WEBHOOK_SECRET is not set: the webhook is not registered")
-            await self._register_commands()
-        if not self._secret and not self.polling:
-            log.error("TELEGRAM_WEBHOOK_SECRET is not set: %s refuses every update", WEBHOOK_PATH)
+        else:
+            if not self._secret:
+                log.error("TELEGRAM_WEBHOOK_SECRET is not set: %s refuses every update", WEBHOOK_PATH)
+            if self.bot.settings.public_url:
+                self._loops.append(asyncio.create_task(self._register_webhook(), name="telegram-setup"))
         self._loops.append(asyncio.create_task(self._resume_loop(), name="telegram-resume"))
 
     async def stop(self) -> None:
@@ -218,6 +207,21 @@ class TelegramChannel:
             call = partial(self.tg.set_my_commands, commands, language_code=language)
             await self._register(call, "setMyCommands")
 
+    async def _register_webhook(self) -> None:
+        """Point Telegram at ``BOT_PUBLIC_URL`` + the webhook path, with the secret and the update types
+        we take. In the background, with retries, so a slow Bot API does not hold up the server."""
+        if self._secret:
+            register = partial(
+                self.tg.set_webhook,
+                url=str(self.bot.settings.public_url).rstrip("/") + WEBHOOK_PATH,
+                secret_token=self._secret,
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+            await self._register(register, "setWebhook")
+        else:  # Telegram would deliver to an endpoint that refuses everything, and retry forever
+            log.error("TELEGRAM_WEBHOOK_SECRET is not set: the webhook is not registered")
+        await self._register_commands()
+
     # -- in: the webhook and polling -----------------------------------------------------------------
 
     async def _webhook(self, request: Request) -> Response:
@@ -251,7 +255,11 @@ class TelegramChannel:
     async def accept(self, update: Update) -> bool:
         """Store the update's message and start processing it; False only when it could not be
         stored (the caller must not acknowledge it). Redeliveries are stored once, processed once."""
-        parsed = parse_update(update)
+        try:
+            parsed = parse_update(update)
+        except Exception as exc:  # an update shaped unlike any we know: acknowledging it is all we can do
+            log.warning("telegram update %s unreadable (%s); ignored", update.update_id, type(exc).__name__)
+            return True
         if parsed.inbound is None:
             if parsed.tap is not None:  # a tap we ignore still stops the button's spinner
                 self._spawn(self._answer(parsed.tap))
@@ -268,6 +276,8 @@ class TelegramChannel:
 
     async def _poll(self) -> None:
         """Long-poll ``getUpdates``; the offset moves past an update only once it is stored."""
+        await self._register(self.tg.delete_webhook, "deleteWebhook")  # getUpdates refuses while one is set
+        await self._register_commands()
         offset: int | None = None
         failures = 0
         while True:
@@ -431,6 +441,8 @@ class TelegramChannel:
         messages = [message for reply in replies for message in render_reply(reply, contact_label=label)]
         remove = chat_id in self._contact_keyboard
         target = _chat_target(chat_id)
+        refused: BadRequest | None = None
+        delivered = 0
         for message in messages:
             outgoing: Outgoing = message
             if message.asks_contact:
@@ -438,10 +450,18 @@ class TelegramChannel:
                 remove = False
             elif remove and message.markup is None:
                 outgoing = replace(message, markup=ReplyKeyboardRemove())
-            await self.sender.send_message(target, outgoing)
+            try:
+                await self.sender.send_message(target, outgoing)
+            except BadRequest as exc:  # this message only (the others may go): log it and carry on
+                log.error("telegram refused a message: %s", exc.message[:80])
+                refused = exc
+                continue
+            delivered += 1
             if outgoing.markup is not message.markup:
                 self._contact_keyboard.discard(chat_id)
                 remove = False
+        if refused is not None and not delivered:
+            raise refused  # nothing went out: the chat itself is the problem (gone, never started)
 
     async def send(self, chat_id: str, replies: Sequence[Reply], *, tenant: str | None = None) -> bool:
         """Messages the customer did not ask for (notifications, reminders), rendered like replies.

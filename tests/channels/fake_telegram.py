@@ -423,9 +423,10 @@ class Customer:
         for edit in self._edits()[edits_before:]:
             if edit.method == "editMessageText":
                 text = visible_text(str(edit.params["text"]), edit.params.get("parse_mode"))
-                self.transcript.append("   ✎ the tapped message now reads: " + text.replace("\n", " "))
+                choice = text.rpartition("\n")[2]
+                self.transcript.append(f"   ✎ the tapped message's buttons give way to “{choice}”")
             else:
-                self.transcript.append("   ✎ the tapped message loses its buttons")
+                self.transcript.append("   ✎ the tapped message's buttons are removed")
         replies = self.fake.sent(self.chat_id)[before:]
         for reply in replies:
             self.transcript.append(_render_bot(reply))
@@ -480,6 +481,8 @@ def _render_bot(params: dict[str, Any]) -> str:
         lines.append("   " + "  ".join(f"[ {button['text']} ]" for button in row))
     for row in markup.get("keyboard", []):
         lines.append("   " + "  ".join(f"⌨ {button['text']}" for button in row))
+    if markup.get("remove_keyboard"):
+        lines.append("   (the share-contact keyboard is taken away)")
     return "\n".join(lines)
 
 

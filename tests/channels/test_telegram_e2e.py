@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +21,7 @@ import httpx
 import pytest
 
 from tests.channels.conftest import TELEGRAM_SECRET, TelegramWorld
-from tests.channels.fake_telegram import PTB_RETRY_AFTER_WARNING, Customer, polling_deliverer
+from tests.channels.fake_telegram import PTB_RETRY_AFTER_WARNING, Customer, polling_deliverer, wait_until
 from tests.conftest import NOW
 
 GREETING = "Hi! I'm the booking assistant for Studio Salon."
@@ -80,8 +81,27 @@ def test_a_booking_by_taps_from_a_deep_link(telegram_world: TelegramWorld) -> No
     assert sent[-1]["reply_markup"] == {"remove_keyboard": True}
     assert sum("remove_keyboard" in (m.get("reply_markup") or {}) for m in sent) == 1
 
+    transcript = "\n".join(pat.transcript)
     if path := os.environ.get("CADENCE_TELEGRAM_TRANSCRIPT"):
-        Path(path).write_text("\n".join(pat.transcript) + "\n", encoding="utf-8")
+        Path(path).write_text(transcript + "\n", encoding="utf-8")
+    assert _references(documented_transcript()) == _references(transcript), (
+        "docs/telegram.md shows another conversation: regenerate it with "
+        "CADENCE_TELEGRAM_TRANSCRIPT=transcript.txt .venv/bin/pytest tests/channels -k deep_link"
+    )
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "telegram.md"
+
+
+def documented_transcript() -> str:
+    block = DOCS.read_text(encoding="utf-8").split("<!-- transcript:start -->")[1]
+    block = block.split("<!-- transcript:end -->")[0].strip()
+    return block.removeprefix("```text").removesuffix("```").strip()
+
+
+def _references(text: str) -> str:
+    """Booking references are random; everything else must match."""
+    return re.sub(r"\bbk_[0-9a-f]+", "bk_…", text.strip())
 
 
 def confirm_text(messages: list[dict[str, Any]]) -> str:
@@ -262,7 +282,7 @@ def test_what_the_webhook_answers(telegram_world: TelegramWorld) -> None:
 def test_start_registers_the_webhook_and_the_commands(telegram_world: TelegramWorld) -> None:
     world = telegram_world
     with world.serve(settings=world.settings(public_url="https://bot.example.com/")):
-        pass
+        wait_until(lambda: len(world.fake.calls_of("setMyCommands")) == 2, what="registration")
     assert world.fake.webhook is not None
     assert world.fake.webhook["url"] == "https://bot.example.com/telegram/webhook"
     assert world.fake.webhook["secret_token"] == TELEGRAM_SECRET
