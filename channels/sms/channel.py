@@ -1,0 +1,419 @@
+"""``POST /sms/twilio``: Twilio's incoming-message webhook in, TwiML (or REST messages) out.
+
+One message, step by step::
+
+    signature (BOT_PUBLIC_URL + path) -> form -> carrier keyword? -> opted out? -> store.enqueue_inbound
+      -> turn (engine.handle + compose), given ``reply_budget`` seconds
+           done in time : finish_inbound -> TwiML <Message>s
+           still running: TwiML "One moment..." now; the turn goes on -> REST messages -> finish_inbound
+
+Twilio gives a webhook 15 seconds; Cadence may be slower than that, so the answer never waits for more
+than the budget (10 s by default). A message accepted but not answered when the process stops stays in
+the store's inbox; the channel picks such messages up again (at start and every ``resume_every``
+seconds) and answers them by REST.
+
+Redeliveries (the same MessageSid) get an empty TwiML answer and are not processed again. The carrier
+keywords (STOP, START and their synonyms) are recorded and get an empty answer, since Twilio answers
+those itself; HELP gets the dialog's help. Nothing goes by REST to a number that opted out.
+
+Logs name the MessageSid, never a phone number or what the customer wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl
+
+import phonenumbers
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.i18n import supported
+from bot.service import Bot
+from bot.types import Inbound, Reply
+from channels.sms.compose import Keyword, compose, keyword, phrase
+from channels.sms.rest import Rejected, SmsUnavailable, TwilioSender, Unsubscribed
+
+__all__ = ["CHANNEL", "PATH", "SmsChannel", "SmsOptions", "e164", "twilio_numbers"]
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "sms"
+PATH = "/sms/twilio"
+SIGNATURE_HEADER = "X-Twilio-Signature"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SmsOptions:
+    reply_budget: float = 10.0
+    """Seconds a turn may take before the webhook answers "One moment..." and the replies go by REST.
+    Twilio waits at most 15 s for the answer; keep a margin for the network."""
+    resume_every: float = 30.0
+    """Seconds between looks at the inbox for messages accepted but never answered (a crash)."""
+    lease: timedelta = timedelta(minutes=2)
+    """How long an accepted message is ours before another look at the inbox may take it over."""
+    max_body: int = 64 * 1024
+    """Largest webhook body accepted (an SMS webhook is about 1 KB; MMS adds media URLs)."""
+    grace: float = 10.0
+    """Seconds :meth:`SmsChannel.stop` waits for turns still running (their answers go by REST)."""
+
+
+def e164(number: str | None) -> str | None:
+    """``number`` as E.164 (``+351912345678``), or None when it is not an international phone number
+    (a short code, an alphanumeric sender)."""
+    if not number or not number.strip():
+        return None
+    try:
+        parsed = phonenumbers.parse(number.strip(), None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+def twilio_numbers(bot: Bot) -> dict[str, str]:
+    """Each tenant's Twilio numbers (E.164) -> its slug, from the tenants file.
+
+    Raises ``ValueError`` for a number that is not in international form, or one given to two tenants."""
+    numbers: dict[str, str] = {}
+    for slug, tenant in bot.settings.tenants.items():
+        for raw in tenant.twilio_numbers:
+            number = e164(raw)
+            if number is None:
+                raise ValueError(
+                    f"tenant {slug}: twilio_numbers entry {raw!r} is not a phone number in international "
+                    "form (+15551234567)"
+                )
+            if numbers.get(number, slug) != slug:
+                raise ValueError(f"Twilio number {number} is listed for tenants {numbers[number]} and {slug}")
+            numbers[number] = slug
+    return numbers
+
+
+class _Form(dict[str, list[str]]):
+    """Form fields with every value kept, as the twilio RequestValidator reads them (``getlist``)."""
+
+    def getlist(self, name: str) -> list[str]:
+        return self.get(name, [])
+
+    def first(self, name: str) -> str:
+        values = self.get(name)
+        return values[0] if values else ""
+
+
+@dataclass
+class _Late:
+    """Set once the webhook has answered "One moment...": the turn then answers by REST itself."""
+
+    value: bool = False
+
+
+@dataclass
+class _ChatSlot:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
+def _twiml(messages: Sequence[str]) -> Response:
+    answer = MessagingResponse()
+    for body in messages:
+        answer.message(body)
+    return Response(str(answer), media_type="application/xml")
+
+
+class SmsChannel:
+    """The SMS channel: the webhook, replies and proactive messages through one Twilio account."""
+
+    name = CHANNEL
+
+    def __init__(
+        self,
+        bot: Bot,
+        sender: TwilioSender,
+        *,
+        auth_token: str,
+        numbers: Mapping[str, str],
+        options: SmsOptions | None = None,
+    ) -> None:
+        self.bot = bot
+        self.sender = sender
+        self.options = options or SmsOptions()
+        self._validator = RequestValidator(auth_token)
+        self._numbers = dict(numbers)
+        """Twilio number (E.164) -> tenant slug."""
+        self._texted: dict[str, str] = {}
+        """Customer -> the Twilio number they texted last (replies come from the number they know)."""
+        self._chats: dict[str, _ChatSlot] = {}
+        self._inflight: set[str] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._resumer: asyncio.Task[None] | None = None
+        if not bot.settings.public_url:
+            log.error(
+                "BOT_PUBLIC_URL is not set: POST %s will refuse every message, because the URL Twilio "
+                "signs cannot be known",
+                PATH,
+            )
+
+    # -- the Channel protocol ---------------------------------------------------------------------
+
+    def routes(self) -> Sequence[BaseRoute]:
+        return [Route(PATH, self.webhook, methods=["POST"])]
+
+    async def start(self) -> None:
+        self._resumer = asyncio.create_task(self._resume_loop(), name="sms-resume")
+
+    async def stop(self) -> None:
+        if self._resumer is not None:
+            self._resumer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._resumer
+            self._resumer = None
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=self.options.grace)
+            for task in pending:  # still in the inbox: answered after the restart
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
+        await asyncio.to_thread(self.sender.close)
+
+    async def send(self, chat_id: str, replies: Sequence[Reply], *, tenant: str | None = None) -> bool:
+        """Text ``replies`` to ``chat_id`` (a phone number) by REST: notifications, reminders, late answers.
+
+        False, with nothing sent, when the number opted out (STOP) or Twilio refuses it for good; raises
+        :class:`~channels.sms.rest.SmsUnavailable` when Twilio can't be reached (retry later)."""
+        if await asyncio.to_thread(self.bot.store.is_opted_out, CHANNEL, chat_id):
+            log.info("not sending to an opted-out number")
+            return False
+        sender_number = self._sender_number(chat_id, tenant)
+        if sender_number is None:
+            log.error("no Twilio number to send from: set twilio_numbers for tenant %s", tenant)
+            return False
+        language = await self._language(chat_id, tenant)
+        for body in compose(replies, language):
+            try:
+                sid = await self.sender.send(chat_id, sender_number, body)
+            except Unsubscribed:
+                log.info("Twilio says the recipient opted out (21610); recorded")
+                await asyncio.to_thread(self.bot.store.set_opted_out, CHANNEL, chat_id, True)
+                return False
+            except Rejected as exc:
+                log.error("Twilio refused a message: HTTP %s, error %s", exc.status, exc.code)
+                self.bot.metrics.inc("cadence_bot_errors_total", kind="sms_rejected")
+                return False
+            log.debug("sent SMS %s", sid)
+        return True
+
+    # -- the webhook ------------------------------------------------------------------------------
+
+    async def webhook(self, request: Request) -> Response:
+        public_url = self.bot.settings.public_url
+        if not public_url:
+            log.error("refused an SMS webhook: BOT_PUBLIC_URL is not set, so its signature can't be checked")
+            return PlainTextResponse("BOT_PUBLIC_URL is not configured", status_code=403)
+        body = await _read(request, self.options.max_body)
+        if body is None:
+            return PlainTextResponse("body too large", status_code=413)
+        try:
+            form = _Form()
+            for key, value in parse_qsl(body.decode("utf-8"), keep_blank_values=True):
+                form.setdefault(key, []).append(value)
+        except (UnicodeDecodeError, ValueError):
+            form = _Form()
+        # The URL Twilio requested, as it saw it: the public root, then the path and query we were given.
+        url = (
+            public_url.rstrip("/") + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        )
+        signature = request.headers.get(SIGNATURE_HEADER, "")
+        if not signature or not self._validator.validate(url, form, signature):
+            log.warning("refused an SMS webhook: %s signature", "bad" if signature else "no")
+            self.bot.metrics.inc("cadence_bot_errors_total", kind="sms_bad_signature")
+            return PlainTextResponse("invalid signature", status_code=403)
+
+        sid = form.first("MessageSid") or form.first("SmsSid")
+        sender = form.first("From").strip()
+        if not sid or not sender:
+            return PlainTextResponse("MessageSid and From are required", status_code=400)
+        phone = e164(sender)
+        chat_id = phone or sender
+        texted = e164(form.first("To")) or form.first("To").strip()
+        text = form.first("Body")
+
+        kind = keyword(text, form.first("OptOutType") or None)
+        if kind is Keyword.OPT_OUT:
+            await asyncio.to_thread(self.bot.store.set_opted_out, CHANNEL, chat_id, True)
+            log.info("SMS %s: opt-out keyword; number recorded as opted out", sid)
+            return _twiml([])
+        if kind is Keyword.OPT_IN:
+            await asyncio.to_thread(self.bot.store.set_opted_out, CHANNEL, chat_id, False)
+            log.info("SMS %s: opt-in keyword; number may be texted again", sid)
+            return _twiml([])
+        if await asyncio.to_thread(self.bot.store.is_opted_out, CHANNEL, chat_id):
+            log.info("SMS %s from an opted-out number: not answered (Twilio would block it)", sid)
+            return _twiml([])
+
+        if texted:
+            self._texted[chat_id] = texted
+        inbound = Inbound(
+            channel=CHANNEL,
+            chat_id=chat_id,
+            message_id=sid,
+            text="help" if kind is Keyword.HELP else text,
+            sender_phone=phone,
+            tenant=self._numbers.get(texted),
+        )
+        fresh = await asyncio.to_thread(self.bot.store.enqueue_inbound, inbound, lease=self.options.lease)
+        if not fresh:
+            log.info("SMS %s redelivered: already answered or being answered", sid)
+            return _twiml([])
+        return await self._answer(inbound)
+
+    async def _answer(self, inbound: Inbound) -> Response:
+        """The turn's messages as TwiML if it finishes within the budget; else "One moment..." now,
+        and the turn sends its messages by REST when it is done."""
+        late = _Late()
+        turn = self._spawn(self._turn(inbound, late))
+        done, _ = await asyncio.wait({turn}, timeout=self.options.reply_budget)
+        if turn not in done:
+            late.value = True  # no await since the check: the turn sees this when it is done
+            log.info(
+                "SMS %s: turn past %.1fs; answering by REST", inbound.message_id, self.options.reply_budget
+            )
+            language = await self._language(inbound.chat_id, inbound.tenant)
+            return _twiml([phrase(language, "one_moment")])
+        replies = turn.result()  # a failure here is a 500, and the message stays in the inbox
+        await asyncio.to_thread(self.bot.store.finish_inbound, CHANNEL, inbound.message_id)
+        language = await self._language(inbound.chat_id, inbound.tenant)
+        return _twiml(compose(replies, language))
+
+    async def _turn(self, inbound: Inbound, late: _Late, *, resumed: bool = False) -> tuple[Reply, ...]:
+        """One turn; its replies for the TwiML answer, or, once ``late``, sent by REST from here.
+
+        Turns and late answers of one customer run one at a time, so texts go out in order. A
+        redelivery yields nothing, except when resuming: then the replies were stored but maybe never
+        sent, and are sent (at least once beats never)."""
+        self._inflight.add(inbound.message_id)
+        try:
+            async with self._chat(inbound.chat_id):
+                try:
+                    result = await self.bot.engine.handle(inbound)
+                except Exception:
+                    if not late.value:
+                        raise
+                    log.exception("SMS %s: turn failed; retried from the inbox", inbound.message_id)
+                    return ()
+                replies = () if result.duplicate and not resumed else result.replies
+                if late.value:
+                    await self._deliver(inbound, replies)
+                    return ()
+                return replies
+        finally:
+            self._inflight.discard(inbound.message_id)
+
+    async def _deliver(self, inbound: Inbound, replies: Sequence[Reply]) -> None:
+        """A late answer by REST; the message leaves the inbox once it is sent (or can't ever be)."""
+        try:
+            if replies:
+                await self.send(inbound.chat_id, replies, tenant=inbound.tenant)
+        except SmsUnavailable:
+            log.warning(
+                "SMS %s: Twilio unavailable; the answer is retried from the inbox", inbound.message_id
+            )
+            self.bot.metrics.inc("cadence_bot_errors_total", kind="sms_unavailable")
+            return
+        await asyncio.to_thread(self.bot.store.finish_inbound, CHANNEL, inbound.message_id)
+
+    # -- resuming accepted-but-unanswered messages ------------------------------------------------
+
+    async def _resume_loop(self) -> None:
+        while True:
+            try:
+                await self.resume()
+            except Exception:
+                log.exception("resuming SMS messages failed")
+            await asyncio.sleep(self.options.resume_every)
+
+    async def resume(self) -> int:
+        """Answer, by REST, the SMS messages accepted but never answered; returns how many it started."""
+        # A zero lease only looks: other channels' messages stay where they are for their own channel.
+        claimed = await asyncio.to_thread(self.bot.store.claim_inbound, lease=timedelta(0))
+        started = 0
+        for inbound in claimed:
+            if inbound.channel != CHANNEL or inbound.message_id in self._inflight:
+                continue
+            started += 1
+            log.info("SMS %s: resuming a message accepted before", inbound.message_id)
+            self._spawn(self._turn(inbound, _Late(True), resumed=True))
+        return started
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _spawn(self, work: Awaitable[T]) -> asyncio.Task[T]:
+        task: asyncio.Task[T] = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("SMS background work failed: %s", type(exc).__qualname__)
+
+    @contextlib.asynccontextmanager
+    async def _chat(self, chat_id: str) -> AsyncIterator[None]:
+        """One customer's turns and late answers in order; the lock is dropped when nobody needs it."""
+        slot = self._chats.setdefault(chat_id, _ChatSlot())
+        slot.users += 1
+        try:
+            async with slot.lock:
+                yield
+        finally:
+            slot.users -= 1
+            if slot.users == 0:
+                del self._chats[chat_id]
+
+    def _sender_number(self, chat_id: str, tenant: str | None) -> str | None:
+        """The number to text ``chat_id`` from: the one they texted last, unless it is another tenant's;
+        else the tenant's first, else the default tenant's, else any we have."""
+        texted = self._texted.get(chat_id)
+        if texted and self._numbers.get(texted, tenant) == tenant:
+            return texted
+        for slug in (tenant, self.bot.settings.default_tenant):
+            own = [number for number, owner in self._numbers.items() if slug and owner == slug]
+            if own:
+                return own[0]
+        return texted or next(iter(self._numbers), None)
+
+    async def _language(self, chat_id: str, tenant: str | None) -> str:
+        stored = await asyncio.to_thread(self.bot.store.load, CHANNEL, chat_id)
+        state_language = stored.state.get("language") if stored.state else None
+        return (
+            supported(state_language if isinstance(state_language, str) else None)
+            or supported(stored.profile.language)
+            or supported(self.bot.settings.tenant(tenant).language if tenant else None)
+            or self.bot.settings.default_language
+        )
+
+
+async def _read(request: Request, limit: int) -> bytes | None:
+    """The body, or None when it is larger than ``limit``."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
