@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -53,6 +54,9 @@ SIGNATURE_HEADER = "X-Twilio-Signature"
 
 T = TypeVar("T")
 
+_REMEMBERED_CUSTOMERS = 100_000
+"""How many customers' last-texted Twilio numbers are kept in memory (the oldest are forgotten)."""
+
 
 @dataclass(frozen=True)
 class SmsOptions:
@@ -63,6 +67,8 @@ class SmsOptions:
     """Seconds between looks at the inbox for messages accepted but never answered (a crash)."""
     lease: timedelta = timedelta(minutes=2)
     """How long an accepted message is ours before another look at the inbox may take it over."""
+    max_attempts: int = 5
+    """Tries at a late answer (the turn, then sending it) before the message is given up on."""
     max_body: int = 64 * 1024
     """Largest webhook body accepted (an SMS webhook is about 1 KB; MMS adds media URLs)."""
     grace: float = 10.0
@@ -153,10 +159,11 @@ class SmsChannel:
         self._validator = RequestValidator(auth_token)
         self._numbers = dict(numbers)
         """Twilio number (E.164) -> tenant slug."""
-        self._texted: dict[str, str] = {}
+        self._texted: OrderedDict[str, str] = OrderedDict()
         """Customer -> the Twilio number they texted last (replies come from the number they know)."""
         self._chats: dict[str, _ChatSlot] = {}
         self._inflight: set[str] = set()
+        self._failures: dict[str, int] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._resumer: asyncio.Task[None] | None = None
         if not bot.settings.public_url:
@@ -265,6 +272,9 @@ class SmsChannel:
 
         if texted:
             self._texted[chat_id] = texted
+            self._texted.move_to_end(chat_id)
+            if len(self._texted) > _REMEMBERED_CUSTOMERS:
+                self._texted.popitem(last=False)
         inbound = Inbound(
             channel=CHANNEL,
             chat_id=chat_id,
@@ -311,7 +321,8 @@ class SmsChannel:
                 except Exception:
                     if not late.value:
                         raise
-                    log.exception("SMS %s: turn failed; retried from the inbox", inbound.message_id)
+                    log.exception("SMS %s: turn failed", inbound.message_id)
+                    await self._failed(inbound)
                     return ()
                 replies = () if result.duplicate and not resumed else result.replies
                 if late.value:
@@ -327,11 +338,22 @@ class SmsChannel:
             if replies:
                 await self.send(inbound.chat_id, replies, tenant=inbound.tenant)
         except SmsUnavailable:
-            log.warning(
-                "SMS %s: Twilio unavailable; the answer is retried from the inbox", inbound.message_id
-            )
+            log.warning("SMS %s: Twilio unavailable", inbound.message_id)
             self.bot.metrics.inc("cadence_bot_errors_total", kind="sms_unavailable")
+            await self._failed(inbound)
             return
+        self._failures.pop(inbound.message_id, None)
+        await asyncio.to_thread(self.bot.store.finish_inbound, CHANNEL, inbound.message_id)
+
+    async def _failed(self, inbound: Inbound) -> None:
+        """Leave the message in the inbox for another try, unless it has failed too often."""
+        failures = self._failures.get(inbound.message_id, 0) + 1
+        if failures < self.options.max_attempts:
+            self._failures[inbound.message_id] = failures
+            log.info("SMS %s: retried from the inbox (attempt %d failed)", inbound.message_id, failures)
+            return
+        self._failures.pop(inbound.message_id, None)
+        log.error("SMS %s: gave up after %d attempts; not answered", inbound.message_id, failures)
         await asyncio.to_thread(self.bot.store.finish_inbound, CHANNEL, inbound.message_id)
 
     # -- resuming accepted-but-unanswered messages ------------------------------------------------

@@ -5,6 +5,7 @@ behind the bot. Every text the bot produces is collected; the last test measures
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -166,11 +167,29 @@ def book_in_three_texts(pat: Phone) -> list[str]:
 # -- the tests ------------------------------------------------------------------------------------
 
 
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "sms.md"
+
+
+def documented_transcript() -> str:
+    block = DOCS.read_text(encoding="utf-8").split("<!-- transcript:start -->")[1]
+    block = block.split("<!-- transcript:end -->")[0].strip()
+    return block.removeprefix("```text").removesuffix("```").strip()
+
+
+def transcript(texts: list[str], answers: list[list[str]]) -> str:
+    lines: list[str] = []
+    for text, bodies in zip(texts, answers, strict=True):
+        lines += [f"> {text}", *bodies]
+    return re.sub(r"\bbk_[0-9a-f]+", "bk_…", "\n".join(lines))
+
+
 def test_a_haircut_booked_in_three_texts(world: World) -> None:
     with world.serve() as served:
         pat = served.phone()
         book_in_three_texts(pat)
         assert pat.sent <= 4
+        said = ["Hi, can I get a haircut tomorrow at 3pm?", "Pat Patient", "1"]
+        assert transcript(said, [a.bodies for a in pat.answers]) == documented_transcript()
         for answer in pat.answers:
             assert len(answer.bodies) == 1, "one turn, one text message"
             assert_fits(answer.bodies)
@@ -258,6 +277,24 @@ def test_a_slow_cadence_gets_one_moment_then_the_answer_by_rest(world: World) ->
         assert_fits([late.body])
         world.cadence.delay = 0
         assert pat.text("thanks").bodies, "the conversation goes on"
+    assert len(world.bookings()) == 1
+
+
+def test_a_late_answer_waits_out_a_twilio_outage(world: World) -> None:
+    with world.serve() as served:
+        pat = served.phone()
+        pat.text("a haircut tomorrow at 3pm")
+        pat.text("Pat Patient")
+        world.cadence.delay, world.fake.outage = 1.0, True
+        assert pat.text("1").bodies == ["One moment..."]
+        wait_until(lambda: world.fake.requests >= 1, 10, "the late answer to be tried")
+        assert world.fake.sent_to(PAT) == []
+        world.cadence.delay, world.fake.outage = 0, False
+        world.now[0] += timedelta(minutes=3)  # the message's lease runs out: it is picked up again
+        [late] = world.fake.wait_for(PAT, 1, timeout=10)
+        assert "You're booked" in late.body
+        time.sleep(0.5)
+        assert len(world.fake.sent_to(PAT)) == 1, "answered once, and the message left the inbox"
     assert len(world.bookings()) == 1
 
 

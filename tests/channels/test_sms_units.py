@@ -82,6 +82,19 @@ def test_credentials_are_required(tmp_path: Path) -> None:
     asyncio.run(bot.aclose())
 
 
+def test_serve_finds_the_sms_channel_from_the_settings(tmp_path: Path) -> None:
+    from bot.app import configured_channels
+
+    bot = make_bot(tmp_path)
+    [channel] = configured_channels(bot)
+    assert channel.name == "sms" and [route.path for route in channel.routes()] == ["/sms/twilio"]
+    asyncio.run(channel.stop())
+    asyncio.run(bot.aclose())
+    without = make_bot(tmp_path, twilio_account_sid=None)
+    assert configured_channels(without) == []
+    asyncio.run(without.aclose())
+
+
 # -- the REST sender ------------------------------------------------------------------------------
 
 
