@@ -352,7 +352,8 @@ class Dialog:
         conv = turn.conv
         if self._name(turn) is None:
             pick = self._match_pick(turn, text)
-            name = pick.value if pick is not None and pick.kind == "use_name" else extract_name(text)
+            picked = pick is not None and pick.kind == "use_name"
+            name = pick.value if pick is not None and picked else extract_name(text, asked=True)
             if name is None:
                 turn.say("bad_name")
                 await self._advance(turn)
@@ -602,11 +603,12 @@ class Dialog:
             if want.at is not None and offer.exact is None and intro is None:
                 asked = datetime.combine(want.days[0] if want.days else turn.now.date(), want.at, turn.zone)
                 heading = t(turn.lang, "offer_nearest", time=format_time_of_day(asked, turn.lang))
+                self._offer_slots(turn, offer.slots, heading)
             elif len(days) == 1:
                 heading = t(turn.lang, "offer_on", service=service, day=format_day(days.pop(), turn.lang))
+                self._offer_slots(turn, offer.slots, heading, day_in_heading=True)
             else:
-                heading = t(turn.lang, "offer", service=service)
-            self._offer_slots(turn, offer.slots, heading)
+                self._offer_slots(turn, offer.slots, t(turn.lang, "offer", service=service))
         elif offer.nearest_days:
             days_text = ", ".join(format_day(d, turn.lang) for d in want.days[:3])
             picks = [
@@ -620,11 +622,13 @@ class Dialog:
             conv.want = None
             self._prompt(turn, Stage.WHEN, t(turn.lang, "nothing_at_all"), ())
 
-    def _offer_slots(self, turn: Turn, slots: Sequence[Slot], heading: str) -> None:
-        """Offer ``slots`` under ``heading``; on a single day the buttons show only the times."""
+    def _offer_slots(
+        self, turn: Turn, slots: Sequence[Slot], heading: str, *, day_in_heading: bool = False
+    ) -> None:
+        """Offer ``slots`` under ``heading``; when the heading names their one day, only the times."""
         turn.conv.slots = tuple(slots)
         one_day = len({s.start.astimezone(turn.zone).date() for s in slots}) == 1
-        label = turn.clock if one_day else turn.when
+        label = turn.clock if one_day and day_in_heading else turn.when
         picks = [Pick(kind="slot", value=s.model_dump_json(), label=label(s.start)) for s in slots]
         picks += [
             Pick(kind="earlier", label=t(turn.lang, "earlier")),

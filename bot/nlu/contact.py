@@ -126,10 +126,13 @@ def _tidy(word: str) -> str:
     return word[:1].upper() + word[1:].lower()
 
 
-def extract_name(text: str) -> str | None:
+def extract_name(text: str, *, asked: bool = False) -> str | None:
     """A person's name from "I'm Pat Patient", "my name is Pat", "soy Ana", "ich heiße Max" or a
     message that is just a name ("Pat Patient"). None for digits, emails, sentences or words that
-    are clearly something else. An all-lowercase or all-uppercase name is title-cased."""
+    are clearly something else. An all-lowercase or all-uppercase name is title-cased.
+
+    ``asked``: the bot has just asked for a name, so words that double as dates ("Sam", "May",
+    "June", "Domingo") are names here; unprompted, "friday" is a day, not a person."""
     if not isinstance(text, str):
         return None
     text = text.strip().strip(".!,;")
@@ -160,7 +163,7 @@ def extract_name(text: str) -> str | None:
     lowered = [w.lower().strip(".") for w in words]
     if lowered[0] in _PARTICLES or any(w in _NOT_NAMES for w in lowered):
         return None
-    if m is None and any(w in _DATE_WORDS for w in lowered):
+    if m is None and not asked and any(w in _DATE_WORDS for w in lowered):
         return None  # "friday", "mañana": a date, not a name
     if candidate.islower() or candidate.isupper():
         return " ".join(_tidy(w) for w in words)

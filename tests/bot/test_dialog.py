@@ -394,3 +394,21 @@ async def test_junk_in_every_stage_gets_a_helpful_reply(world: World, stage: Sta
         answer = await chat.send(junk)
         assert answer.strip() and "went wrong" not in answer
         assert chat.stage() is stage or stage is Stage.BOOKED
+
+
+async def test_a_name_that_is_also_a_date_word_is_a_name_when_asked(world: World) -> None:
+    chat = Chat(world.open())
+    await chat.send("haircut tomorrow at 3pm")
+    await chat.send("Sam Smith")
+    assert "email" in chat.text
+    await chat.send("sam@example.com")
+    assert "Sam Smith" in chat.text and chat.stage() is Stage.CONFIRM
+
+
+async def test_paging_says_which_day(world: World) -> None:
+    chat = Chat(world.open())
+    await chat.send("haircut tomorrow afternoon")
+    await chat.tap("Later")
+    assert chat.stage() is Stage.SLOT
+    slot_labels = [label for label in chat.labels if ":" in label]
+    assert slot_labels and all("Jun" in label for label in slot_labels), chat.labels
