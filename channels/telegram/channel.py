@@ -167,13 +167,15 @@ class TelegramChannel:
         except TelegramError as exc:
             log.warning("telegram getMe failed (%s); carrying on", type(exc).__name__)
         if self.polling:
-            self._loops.append(asyncio.create_task(self._poll(), name="telegram-polling"))
+            self._loops.append(_watched(asyncio.create_task(self._poll(), name="telegram-polling")))
         else:
             if not self._secret:
                 log.error("TELEGRAM_WEBHOOK_SECRET is not set: %s refuses every update", WEBHOOK_PATH)
             if self.bot.settings.public_url:
-                self._loops.append(asyncio.create_task(self._register_webhook(), name="telegram-setup"))
-        self._loops.append(asyncio.create_task(self._resume_loop(), name="telegram-resume"))
+                self._loops.append(
+                    _watched(asyncio.create_task(self._register_webhook(), name="telegram-setup"))
+                )
+        self._loops.append(_watched(asyncio.create_task(self._resume_loop(), name="telegram-resume")))
 
     async def stop(self) -> None:
         """Stop polling and sweeping, let turns in progress finish (up to ``grace``), then close.
@@ -290,7 +292,7 @@ class TelegramChannel:
             except InvalidToken:
                 log.error("telegram polling stopped: TELEGRAM_BOT_TOKEN rejected")
                 return
-            except TelegramError as exc:  # network, Conflict (a webhook or another poller), 429...
+            except Exception as exc:  # network, Conflict (a webhook or another poller), 429, a bad batch
                 failures += 1
                 wait = min(30.0, self.options.backoff * 2 ** min(failures, 5))
                 log.warning("telegram getUpdates failed (%s); again in %gs", type(exc).__name__, wait)
@@ -333,6 +335,7 @@ class TelegramChannel:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(_log_crash)
 
     def _start(self, inbound: Inbound, tap: Tap | None, *, resumed: bool) -> None:
         if self._closed:
@@ -478,6 +481,17 @@ class TelegramChannel:
         except TelegramError as exc:
             raise TelegramUnavailable(f"telegram: {type(exc).__name__}") from exc
         return True
+
+
+def _watched(task: asyncio.Task[None]) -> asyncio.Task[None]:
+    task.add_done_callback(_log_crash)
+    return task
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    """Background work handles its own failures; anything that escapes is a bug, and is said so."""
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error("telegram background task crashed: %s", type(exc).__name__, exc_info=exc)
 
 
 _EXPIRED = frozenset(t(language, "expired") for language in LANGUAGES)
