@@ -510,14 +510,20 @@ class Store:
             )
             return cursor.rowcount == 1
 
-    def claim_inbound(self, *, lease: timedelta = timedelta(minutes=1), limit: int = 100) -> list[Inbound]:
-        """Inbound messages nobody is processing (their lease ran out), oldest first, now leased to us."""
+    def claim_inbound(
+        self, *, channel: str | None = None, lease: timedelta = timedelta(minutes=1), limit: int = 100
+    ) -> list[Inbound]:
+        """Inbound messages nobody is processing (their lease ran out), oldest first, now leased to us;
+        with ``channel``, only that channel's (each channel resumes its own)."""
         now = self._clock()
+        where, params = "lease_until <= ?", [_ts(now)]
+        if channel is not None:
+            where += " AND channel = ?"
+            params.append(channel)
         with self._write() as db:
             rows = db.execute(
-                "SELECT channel, message_id, inbound FROM inbox WHERE lease_until <= ?"
-                " ORDER BY received_at LIMIT ?",
-                [_ts(now), limit],
+                f"SELECT channel, message_id, inbound FROM inbox WHERE {where} ORDER BY received_at LIMIT ?",
+                [*params, limit],
             ).fetchall()
             for channel, message_id, _ in rows:
                 db.execute(

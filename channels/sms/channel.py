@@ -28,6 +28,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
@@ -64,6 +65,8 @@ class SmsOptions:
     """Seconds a turn may take before the webhook answers "One moment..." and the replies go by REST.
     Twilio waits at most 15 s for the answer; keep a margin for the network."""
     resume_every: float = 30.0
+    resume_lease: timedelta = timedelta(minutes=2)
+    """How long a resumed message is ours before another process may take it over."""
     """Seconds between looks at the inbox for messages accepted but never answered (a crash)."""
     lease: timedelta = timedelta(minutes=2)
     """How long an accepted message is ours before another look at the inbox may take it over."""
@@ -368,8 +371,10 @@ class SmsChannel:
 
     async def resume(self) -> int:
         """Answer, by REST, the SMS messages accepted but never answered; returns how many it started."""
-        # A zero lease only looks: other channels' messages stay where they are for their own channel.
-        claimed = await asyncio.to_thread(self.bot.store.claim_inbound, lease=timedelta(0))
+        # Leased: another process resuming at the same moment gets other messages, not these.
+        claimed = await asyncio.to_thread(
+            partial(self.bot.store.claim_inbound, channel=CHANNEL, lease=self.options.resume_lease)
+        )
         started = 0
         for inbound in claimed:
             if inbound.channel != CHANNEL or inbound.message_id in self._inflight:

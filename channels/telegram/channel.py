@@ -105,6 +105,8 @@ class TelegramOptions:
     poll_timeout: int = 30
     """Long-polling timeout for ``getUpdates``, in seconds."""
     resume_every: float = 30.0
+    resume_lease: timedelta = timedelta(minutes=2)
+    """How long a resumed message is ours before another process may take it over."""
     """How often the inbox is swept for updates whose processing was interrupted."""
     grace: float = 10.0
     """How long :meth:`TelegramChannel.stop` waits for turns in progress before cancelling them."""
@@ -316,10 +318,11 @@ class TelegramChannel:
     async def resume(self) -> int:
         """Process the inbox's Telegram updates that nobody is processing; returns how many.
 
-        Claimed with a zero lease: the store's claim is not per channel yet, and a lease would hide
-        other channels' messages from their own resume until it ran out. Updates in progress here
-        are skipped by id, so they are not started twice in this process."""
-        claimed = await asyncio.to_thread(self.bot.store.claim_inbound, lease=timedelta(0))
+        Leased, so another process resuming at the same moment gets other updates; updates in
+        progress here are skipped by id, so they are not started twice in this process."""
+        claimed = await asyncio.to_thread(
+            partial(self.bot.store.claim_inbound, channel=CHANNEL, lease=self.options.resume_lease)
+        )
         count = 0
         for inbound in claimed:
             if inbound.channel == CHANNEL and inbound.message_id not in self._inflight and not self._closed:

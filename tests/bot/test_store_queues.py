@@ -93,3 +93,14 @@ def test_opt_outs() -> None:
     assert store.is_opted_out("sms", "+15551234567")
     store.set_opted_out("sms", "+15551234567", False)
     assert not store.is_opted_out("sms", "+15551234567")
+
+
+def test_each_channel_claims_its_own_inbox() -> None:
+    clock = Clock()
+    store = Store(":memory:", clock=clock)
+    store.enqueue_inbound(message("t1"))
+    store.enqueue_inbound(Inbound(channel="sms", chat_id="+15551234567", message_id="SM1", text="hi"))
+    clock.now += timedelta(minutes=2)
+    assert [m.message_id for m in store.claim_inbound(channel="sms")] == ["SM1"]
+    assert [m.message_id for m in store.claim_inbound(channel="telegram")] == ["t1"]
+    assert store.claim_inbound() == []
