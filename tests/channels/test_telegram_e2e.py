@@ -105,7 +105,7 @@ def _references(text: str) -> str:
 
 
 def confirm_text(messages: list[dict[str, Any]]) -> str:
-    [text] = [str(m["text"]) for m in messages if m["text"].startswith("Please confirm")]
+    [text] = [str(m["text"]) for m in messages if m["text"].startswith("Ready to book")]
     return text.rpartition("\n→ ")[0]
 
 
