@@ -54,6 +54,7 @@ _EN: dict[str, str] = {
     "service_gone": "Sorry, that service is no longer available.",
     "details_refused": "The booking system didn't accept those details. What's the best email or phone number to reach you?",
     "unavailable": "Sorry, I can't reach the booking system right now. Nothing is lost: say “try again” in a moment.",
+    "went_wrong": "Sorry, something went wrong on our side. Please try again.",
     "expired": "That offer has expired.",
     "not_understood": "Sorry, I didn't understand that.",
     "help": (
@@ -135,6 +136,7 @@ _ES: dict[str, str] = {
     "service_gone": "Lo siento, ese servicio ya no está disponible.",
     "details_refused": "El sistema de reservas no aceptó esos datos. ¿Cuál es tu email o teléfono de contacto?",
     "unavailable": "Lo siento, ahora no puedo conectar con el sistema de reservas. No se pierde nada: di «reintentar» en un momento.",
+    "went_wrong": "Lo siento, algo ha fallado por nuestra parte. Inténtalo de nuevo.",
     "expired": "Esa oferta ha caducado.",
     "not_understood": "Perdona, no lo he entendido.",
     "help": (

@@ -17,11 +17,12 @@ import httpx
 from bot.config import Settings
 from bot.dialog import Dialog
 from bot.engine import Engine
+from bot.i18n import supported, t
 from bot.metrics import Metrics
 from bot.reminders import schedule_reminders
 from bot.store import Store
 from bot.tenants import TenantDirectory
-from bot.types import Clock, DialogStep, Inbound, Outcome, OwnedBooking, Profile, system_clock
+from bot.types import Clock, DialogStep, Inbound, Outcome, OwnedBooking, Profile, Reply, system_clock
 from cadence_adapter import new_http_client
 
 __all__ = ["Bot", "open_bot"]
@@ -71,7 +72,12 @@ def open_bot(
         default_tenant=settings.default_tenant,
         default_language=settings.default_language,
     )
-    engine = Engine(store, _measured(_with_reminders(dialog.step, store, settings), metrics), clock=clock)
+    def fallback(inbound: Inbound) -> Reply:
+        language = supported(inbound.language) or settings.default_language
+        return Reply(text=t(language, "went_wrong"))
+
+    step = _measured(_with_reminders(dialog.step, store, settings), metrics)
+    engine = Engine(store, step, clock=clock, fallback=fallback)
     return Bot(settings, store, directory, dialog, engine, client, metrics, clock)
 
 
