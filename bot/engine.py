@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
 import anyio
 
+from bot.locks import KeyedLocks
 from bot.store import Store
 from bot.types import Clock, DialogStep, Inbound, Reply, system_clock
 
@@ -39,12 +39,6 @@ def default_fallback(inbound: Inbound) -> Reply:
     return Reply(text="Sorry, something went wrong on our side. Please try again.")
 
 
-@dataclass
-class _Slot:
-    lock: anyio.Lock = field(default_factory=anyio.Lock)
-    users: int = 0
-
-
 class Engine:
     def __init__(
         self,
@@ -57,13 +51,13 @@ class Engine:
     ) -> None:
         self._store, self._step, self._clock = store, step, clock
         self._idle_reset, self._fallback = idle_reset, fallback
-        self._locks: dict[tuple[str, str], _Slot] = {}
+        self._locks: KeyedLocks[tuple[str, str]] = KeyedLocks()
 
     async def handle(self, inbound: Inbound) -> TurnResult:
         ids = (inbound.channel, inbound.chat_id, inbound.message_id)
         if (done := await self._done(*ids)) is not None:
             return done
-        async with self._conversation(inbound.channel, inbound.chat_id):
+        async with self._locks.hold((inbound.channel, inbound.chat_id)):
             if (done := await self._done(*ids)) is not None:
                 return done
             now = self._clock()
@@ -88,19 +82,6 @@ class Engine:
     async def _done(self, channel: str, chat_id: str, message_id: str) -> TurnResult | None:
         replies = await anyio.to_thread.run_sync(self._store.processed_replies, channel, chat_id, message_id)
         return TurnResult(replies, duplicate=True) if replies is not None else None
-
-    @asynccontextmanager
-    async def _conversation(self, channel: str, chat_id: str) -> AsyncIterator[None]:
-        key = (channel, chat_id)
-        slot = self._locks.get(key) or self._locks.setdefault(key, _Slot())
-        slot.users += 1
-        try:
-            async with slot.lock:
-                yield
-        finally:
-            slot.users -= 1
-            if slot.users == 0:
-                del self._locks[key]
 
 
 def _log_failure(inbound: Inbound, exc: Exception) -> None:

@@ -26,7 +26,7 @@ import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Any, TypeVar
@@ -40,6 +40,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.i18n import supported
+from bot.locks import KeyedLocks
 from bot.service import Bot
 from bot.types import Inbound, Reply
 from channels.sms.compose import Keyword, compose, keyword, phrase
@@ -129,12 +130,6 @@ class _Late:
     value: bool = False
 
 
-@dataclass
-class _ChatSlot:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    users: int = 0
-
-
 def _twiml(messages: Sequence[str]) -> Response:
     answer = MessagingResponse()
     for body in messages:
@@ -164,7 +159,7 @@ class SmsChannel:
         """Twilio number (E.164) -> tenant slug."""
         self._texted: OrderedDict[str, str] = OrderedDict()
         """Customer -> the Twilio number they texted last (replies come from the number they know)."""
-        self._chats: dict[str, _ChatSlot] = {}
+        self._chats: KeyedLocks[str] = KeyedLocks()
         self._inflight: set[str] = set()
         self._failures: dict[str, int] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -400,15 +395,8 @@ class SmsChannel:
     @contextlib.asynccontextmanager
     async def _chat(self, chat_id: str) -> AsyncIterator[None]:
         """One customer's turns and late answers in order; the lock is dropped when nobody needs it."""
-        slot = self._chats.setdefault(chat_id, _ChatSlot())
-        slot.users += 1
-        try:
-            async with slot.lock:
-                yield
-        finally:
-            slot.users -= 1
-            if slot.users == 0:
-                del self._chats[chat_id]
+        async with self._chats.hold(chat_id):
+            yield
 
     def _sender_number(self, chat_id: str, tenant: str | None) -> str | None:
         """The number to text ``chat_id`` from: the one they texted last, unless it is another tenant's;

@@ -34,7 +34,7 @@ import hmac
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
 
@@ -46,6 +46,7 @@ from telegram import BotCommand, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 
 from bot.i18n import LANGUAGES, supported, t
+from bot.locks import KeyedLocks
 from bot.service import Bot
 from bot.types import Inbound, Reply
 from channels.telegram.render import Outgoing, render_reply, tapped_text
@@ -123,12 +124,6 @@ class TelegramOptions:
     """Test seam: called when an update's processing ended, however it ended."""
 
 
-@dataclass
-class _ChatLock:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    users: int = 0
-
-
 class TelegramChannel:
     """The :class:`bot.types.Channel` for Telegram; build it with :func:`channels.telegram.create_channel`."""
 
@@ -147,7 +142,7 @@ class TelegramChannel:
         self._tasks: set[asyncio.Task[None]] = set()
         self._inflight: set[str] = set()
         self._failures: dict[str, int] = {}
-        self._chats: dict[str, _ChatLock] = {}
+        self._chats: KeyedLocks[str] = KeyedLocks()
         self._contact_keyboard: set[str] = set()
         """Chats shown a share-contact keyboard that no later message has removed yet."""
         self._loops: list[asyncio.Task[None]] = []
@@ -350,15 +345,8 @@ class TelegramChannel:
     async def _chat(self, chat_id: str) -> AsyncIterator[None]:
         """One turn at a time per chat, first come first served (as the engine does per turn, but
         held until the replies are out, so they are not interleaved)."""
-        slot = self._chats.get(chat_id) or self._chats.setdefault(chat_id, _ChatLock())
-        slot.users += 1
-        try:
-            async with slot.lock:
-                yield
-        finally:
-            slot.users -= 1
-            if slot.users == 0:
-                del self._chats[chat_id]
+        async with self._chats.hold(chat_id):
+            yield
 
     async def _process(self, inbound: Inbound, tap: Tap | None, *, resumed: bool) -> None:
         done = False

@@ -230,7 +230,7 @@ async def test_the_lock_table_does_not_grow(store: Store, clock: FakeClock) -> N
             for n in range(2):
                 tg.start_soon(engine.handle, msg(f"m{n}", chat=f"chat-{chat}"))
             tg.start_soon(engine.handle, msg("m0", chat=f"chat-{chat}"))  # a redelivery too
-    assert engine._locks == {}
+    assert len(engine._locks) == 0
     assert store.load("telegram", "chat-49").state == {"n": 2}
 
 
@@ -259,12 +259,12 @@ async def test_a_cancelled_waiter_leaves_no_lock_behind(store: Store, clock: Fak
         tg.start_soon(engine.handle, msg("m1"))  # takes the lock, then blocks in the step
         await until(lambda: key in engine._locks)
         tg.start_soon(waits_then_gives_up)
-        await until(lambda: engine._locks[key].users == 2)
+        await until(lambda: engine._locks.users(key) == 2)
         doomed.cancel()  # e.g. the channel's request timed out
-        await until(lambda: engine._locks[key].users == 1)
+        await until(lambda: engine._locks.users(key) == 1)
         release.set()
 
-    assert engine._locks == {}
+    assert len(engine._locks) == 0
     assert store.is_processed("telegram", "c1", "m1")
     assert not store.is_processed("telegram", "c1", "m2")
 
@@ -392,7 +392,7 @@ async def test_when_the_database_fails_nothing_is_recorded_and_a_redelivery_retr
         engine = Engine(s, step, clock=clock)
         with pytest.raises(sqlite3.OperationalError):
             await engine.handle(msg("m1"))  # the channel answers 5xx and the platform redelivers
-        assert engine._locks == {}
+        assert len(engine._locks) == 0
         assert not s.is_processed("telegram", "c1", "m1")
 
         s.failing = False
