@@ -257,38 +257,10 @@ def _booking_body(
 
 
 class _ClientBase:
+    """The booking surface both clients share; ``_prefix`` is where it lives (public: by slug)."""
+
     _requester: _Requester
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this object created it; a shared one is left to its owner."""
-        await self._requester.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-
-class CadencePublicClient(_ClientBase):
-    """The keyless public surface of one tenant, found by its slug."""
-
-    def __init__(
-        self,
-        base_url: str,
-        slug: str,
-        *,
-        http: httpx.AsyncClient | None = None,
-        retry: RetryPolicy = RetryPolicy(),
-        sleep: Sleep = asyncio.sleep,
-        rng: random.Random | None = None,
-    ) -> None:
-        self.slug = slug
-        self._requester = _Requester(base_url, headers={}, http=http, retry=retry, sleep=sleep, rng=rng)
-        self._prefix = f"/public/orgs/{httpx.URL(path=slug).raw_path.decode()}"
-
-    async def get_org(self) -> Org:
-        return _parse(Org, await self._requester.request("GET", self._prefix))
+    _prefix: str = ""
 
     async def list_services(self) -> list[Service]:
         body = await self._requester.request("GET", f"{self._prefix}/services")
@@ -325,6 +297,37 @@ class CadencePublicClient(_ClientBase):
         )
         return _parse(Booking, answer)
 
+    async def aclose(self) -> None:
+        """Close the HTTP client if this object created it; a shared one is left to its owner."""
+        await self._requester.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+class CadencePublicClient(_ClientBase):
+    """The keyless public surface of one tenant, found by its slug."""
+
+    def __init__(
+        self,
+        base_url: str,
+        slug: str,
+        *,
+        http: httpx.AsyncClient | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.slug = slug
+        self._requester = _Requester(base_url, headers={}, http=http, retry=retry, sleep=sleep, rng=rng)
+        self._prefix = f"/public/orgs/{httpx.URL(path=slug).raw_path.decode()}"
+
+    async def get_org(self) -> Org:
+        return _parse(Org, await self._requester.request("GET", self._prefix))
+
 
 class CadenceClient(_ClientBase):
     """The keyed surface of one org: everything the public one does, plus managing bookings and
@@ -351,40 +354,6 @@ class CadenceClient(_ClientBase):
 
     def __repr__(self) -> str:  # never show the key
         return f"CadenceClient({self._requester.root!r})"
-
-    async def list_services(self) -> list[Service]:
-        body = await self._requester.request("GET", "/services")
-        return [_parse(Service, item) for item in _items(body, "services")]
-
-    async def list_practitioners(self) -> list[Practitioner]:
-        body = await self._requester.request("GET", "/practitioners")
-        return [_parse(Practitioner, item) for item in _items(body, "practitioners")]
-
-    async def get_availability(
-        self,
-        service_id: str,
-        *,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        practitioner_id: str | None = None,
-    ) -> Availability:
-        params = _availability_params(service_id, start, end, practitioner_id)
-        return _parse(Availability, await self._requester.request("GET", "/availability", params=params))
-
-    async def create_booking(
-        self,
-        service_id: str,
-        start: datetime,
-        customer: Customer | Mapping[str, Any],
-        *,
-        practitioner_id: str | None = None,
-        idempotency_key: str | None = None,
-    ) -> Booking:
-        body = _booking_body(service_id, start, customer, practitioner_id)
-        answer = await self._requester.request(
-            "POST", "/bookings", json=body, idempotency_key=idempotency_key
-        )
-        return _parse(Booking, answer)
 
     async def list_bookings(self, *, status: str | None = None) -> list[Booking]:
         params = {"status": status} if status else None
