@@ -1,8 +1,10 @@
 """One turn: dedupe -> lock -> load -> step -> commit -> replies.
 
-Turns of one conversation never interleave (an ``anyio.Lock`` per ``(channel, chat_id)``, FIFO, dropped when
-nobody holds or waits for it); different conversations run concurrently. Every store call runs in a worker
-thread, so SQLite never blocks the event loop (the store serialises its one connection itself).
+Turns of one conversation never interleave: in this process an ``anyio.Lock`` per ``(channel, chat_id)``
+(FIFO, dropped when nobody holds or waits for it), then the store's :meth:`~bot.store.Store.turn_lock`
+across processes (a PostgreSQL advisory lock; nothing for SQLite, one process per file). The in-process
+lock comes first so a busy chat queues here, not on database connections. Different conversations run
+concurrently. Every store call runs in a worker thread, so the database never blocks the event loop.
 
 Logs carry the channel, the platform message id and exception types and frames, never message text, chat ids
 (an SMS chat id is a phone number), names, phones or emails, nor exception messages (they may quote them).
@@ -57,7 +59,10 @@ class Engine:
         ids = (inbound.channel, inbound.chat_id, inbound.message_id)
         if (done := await self._done(*ids)) is not None:
             return done
-        async with self._locks.hold((inbound.channel, inbound.chat_id)):
+        async with (
+            self._locks.hold((inbound.channel, inbound.chat_id)),
+            self._store.turn_lock(inbound.channel, inbound.chat_id),
+        ):
             if (done := await self._done(*ids)) is not None:
                 return done
             now = self._clock()

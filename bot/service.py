@@ -20,7 +20,7 @@ from bot.engine import Engine
 from bot.i18n import supported, t
 from bot.metrics import Metrics
 from bot.reminders import schedule_reminders
-from bot.store import Store
+from bot.store import Store, open_store
 from bot.tenants import TenantDirectory
 from bot.types import Clock, DialogStep, Inbound, Outcome, OwnedBooking, Profile, Reply, system_clock
 from cadence_adapter import new_http_client
@@ -60,7 +60,7 @@ def open_bot(
     client = http or new_http_client()
     metrics = Metrics()
     _time_cadence(client, metrics)
-    store = Store(database or settings.database, clock=clock)
+    store = open_store(database or settings.database, clock=clock)
     directory = TenantDirectory(url, settings, http=client, clock=clock)
 
     async def owned(channel: str, chat_id: str, tenant: str) -> Sequence[OwnedBooking]:

@@ -6,11 +6,12 @@ Channels build :class:`Inbound` from platform traffic and render :class:`Reply`;
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "Channel",
@@ -42,8 +43,15 @@ class _Value(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
 
+_UNPRINTABLE: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LONE_SURROGATE: Final = re.compile(r"[\ud800-\udfff]")
+
+
 class Inbound(_Value):
-    """One customer message, whatever the platform."""
+    """One customer message, whatever the platform.
+
+    Control characters (but tab and line breaks) are dropped and lone surrogates become U+FFFD on the way
+    in: they mean nothing to the dialog, and neither UTF-8 nor PostgreSQL text can hold them all."""
 
     channel: str
     """``telegram``, ``sms`` or ``console``."""
@@ -67,6 +75,13 @@ class Inbound(_Value):
     """The customer's zone when the channel knows it (the terminal chat's ``--tz``)."""
     reminder: str | None = None
     """Not a message but a reminder due for this booking id: the bot speaks first."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return _LONE_SURROGATE.sub("\ufffd", _UNPRINTABLE.sub("", value))
+        return value
 
 
 class Option(_Value):

@@ -1,5 +1,5 @@
 """The engine: dedupe, per-chat serialisation, idle reset, failures, restarts. A fake step stands in for
-the dialog."""
+the dialog. Tests taking ``store`` or ``database`` run on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ import anyio
 import pytest
 
 from bot.engine import Engine, TurnResult, default_fallback
-from bot.store import Store
+from bot.store import SQLiteStore, Store, open_store
+from bot.store.postgres import PostgresStore
 from bot.types import Inbound, Outcome, Profile, Reply
 
 pytestmark = pytest.mark.anyio
@@ -65,9 +67,10 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def store(clock: FakeClock) -> Iterator[Store]:
-    with Store(":memory:", clock=clock) as s:
-        yield s
+def store(database: str, clock: FakeClock) -> Iterator[Store]:
+    opened = open_store(database, clock=clock)
+    yield opened
+    opened.close()
 
 
 @pytest.fixture
@@ -97,7 +100,7 @@ async def test_a_turn_runs_the_step_and_commits_its_outcome(store: Store, clock:
 async def test_store_calls_run_off_the_event_loop_thread(clock: FakeClock) -> None:
     threads: set[int] = set()
 
-    class Watched(Store):
+    class Watched(SQLiteStore):
         def load(self, channel: str, chat_id: str) -> Any:
             threads.add(threading.get_ident())
             return super().load(channel, chat_id)
@@ -148,8 +151,9 @@ async def test_a_redelivery_racing_the_original_runs_the_step_once(store: Store,
 
 
 async def test_a_duplicate_committed_by_another_process_wins(db_path: Path, clock: FakeClock) -> None:
-    """Two engines (two processes) on one database get the same message at once: both run the step, the
-    first commit wins, and the other answers with the winner's replies."""
+    """Two engines (two processes) on one SQLite file get the same message at once: both run the step
+    (SQLite has no cross-process turn lock), the first commit wins, and the other answers with the winner's
+    replies. On PostgreSQL the second waits instead (below)."""
     both_stepped = anyio.Event()
     stepped: list[str] = []
 
@@ -160,7 +164,7 @@ async def test_a_duplicate_committed_by_another_process_wins(db_path: Path, cloc
                 both_stepped.set()
             await both_stepped.wait()
 
-    with Store(db_path, clock=clock) as one, Store(db_path, clock=clock) as two:
+    with SQLiteStore(db_path, clock=clock) as one, SQLiteStore(db_path, clock=clock) as two:
         engines = [Engine(one, Meeting("one: "), clock=clock), Engine(two, Meeting("two: "), clock=clock)]
         results: list[TurnResult] = []
 
@@ -374,7 +378,7 @@ async def test_an_outcome_the_store_cannot_save_is_answered_like_a_failing_step(
 async def test_when_the_database_fails_nothing_is_recorded_and_a_redelivery_retries(
     db_path: Path, clock: FakeClock
 ) -> None:
-    class Locked(Store):
+    class Locked(SQLiteStore):
         failing = True
 
         def commit_turn(self, *args: Any, **kwargs: Any) -> bool:
@@ -404,16 +408,108 @@ async def test_when_the_database_fails_nothing_is_recorded_and_a_redelivery_retr
 
 
 async def test_a_new_engine_on_the_same_database_continues_the_conversation(
-    db_path: Path, clock: FakeClock
+    database: str, clock: FakeClock
 ) -> None:
-    with Store(db_path, clock=clock) as s:
+    with closing(open_store(database, clock=clock)) as s:
         engine = Engine(s, Counter(), clock=clock)
         await engine.handle(msg("m1", sender_name="Pat"))
         before = await engine.handle(msg("m2"))
 
     step = Counter()
-    with Store(db_path, clock=clock) as s:
+    with closing(open_store(database, clock=clock)) as s:
         engine = Engine(s, step, clock=clock)
         assert await engine.handle(msg("m2")) == TurnResult(before.replies, duplicate=True)
         assert await engine.handle(msg("m3")) == TurnResult((Reply(text="hi #3"),))
     assert step.calls == [({"n": 2}, Profile(name="Pat"), msg("m3"), NOW)]
+
+
+# -- several processes on PostgreSQL -----------------------------------------------------------------------
+
+
+async def test_postgres_runs_a_message_delivered_to_two_processes_once(
+    postgres_database: str, clock: FakeClock
+) -> None:
+    """Two engines on separate stores (separate connections, as two processes have) get the same message
+    at once: the advisory lock makes the second wait, and it answers with the first one's replies."""
+
+    class Slow(Counter):
+        async def pause(self, inbound: Inbound) -> None:
+            await anyio.sleep(0.1)
+
+    steps = [Slow("one: "), Slow("two: ")]
+    with (
+        PostgresStore(postgres_database, clock=clock) as one,
+        PostgresStore(postgres_database, clock=clock) as two,
+    ):
+        engines = [Engine(one, steps[0], clock=clock), Engine(two, steps[1], clock=clock)]
+        results: list[TurnResult] = []
+
+        async def deliver(engine: Engine) -> None:
+            results.append(await engine.handle(msg("m1")))
+
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as tg:
+                for engine in engines:
+                    tg.start_soon(deliver, engine)
+
+    assert len(steps[0].calls) + len(steps[1].calls) == 1, "the step ran once"
+    assert sorted(r.duplicate for r in results) == [False, True]
+    assert results[0].replies == results[1].replies
+
+
+async def test_postgres_keeps_one_chats_turns_in_order_across_processes(
+    postgres_database: str, clock: FakeClock
+) -> None:
+    """One chat's messages spread over three processes: no two turns overlap, and every turn sees the
+    state the previous one committed, so nothing is lost; other chats are not held up."""
+    active: list[int] = [0]
+    most: list[int] = [0]
+
+    class Tracked(Counter):
+        async def pause(self, inbound: Inbound) -> None:
+            if inbound.chat_id == "busy":
+                active[0] += 1
+                most[0] = max(most[0], active[0])
+                await anyio.sleep(0.02)
+                active[0] -= 1
+
+    stores = [PostgresStore(postgres_database, clock=clock) for _ in range(3)]
+    steps = [Tracked(f"p{i}: ") for i in range(3)]
+    engines = [Engine(store, step, clock=clock) for store, step in zip(stores, steps, strict=True)]
+    try:
+        with anyio.fail_after(20):
+            async with anyio.create_task_group() as tg:
+                for n in range(12):
+                    tg.start_soon(engines[n % 3].handle, msg(f"m{n}", chat="busy"))
+                    tg.start_soon(engines[n % 3].handle, msg(f"m{n}", chat=f"other{n}"))
+        assert most[0] == 1
+        seen = sorted(
+            (state or {}).get("n", 0)
+            for step in steps
+            for state, _, m, _ in step.calls
+            if m.chat_id == "busy"
+        )
+        assert seen == list(range(12))
+        assert stores[0].load("telegram", "busy").state == {"n": 12}
+    finally:
+        for store in stores:
+            store.close()
+
+
+async def test_postgres_a_cancelled_turn_releases_its_lock(postgres_database: str, clock: FakeClock) -> None:
+    """A turn cancelled mid-step (a shutdown, a timeout) gives the conversation's lock back."""
+
+    class Stuck(Counter):
+        async def pause(self, inbound: Inbound) -> None:
+            if inbound.message_id == "m1":
+                await anyio.sleep(60)
+
+    with (
+        PostgresStore(postgres_database, clock=clock) as one,
+        PostgresStore(postgres_database, clock=clock) as two,
+    ):
+        with anyio.move_on_after(0.3):
+            await Engine(one, Stuck(), clock=clock).handle(msg("m1"))
+        with anyio.fail_after(5):
+            result = await Engine(two, Counter(), clock=clock).handle(msg("m2"))
+    assert result == TurnResult((Reply(text="hi #1"),))

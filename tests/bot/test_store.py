@@ -1,4 +1,7 @@
-"""The SQLite store: round trips, migrations, one atomic transaction per turn, dedupe, profiles, ownership."""
+"""The stores: round trips, migrations, one atomic transaction per turn, dedupe, profiles, ownership.
+
+Tests taking ``store`` or ``database`` run on SQLite and on PostgreSQL; ``sqlite_store`` and ``db_path`` ones
+check SQLite's own machinery (its file, WAL, migrations), and the ``postgres_*`` ones PostgreSQL's."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +23,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-from bot.store import MIGRATIONS, SCHEMA_VERSION, SchemaError, Store, migrate
+from bot.store import SchemaError, Store, open_store
+from bot.store.postgres import MIGRATIONS as POSTGRES_MIGRATIONS
+from bot.store.postgres import PostgresStore
+from bot.store.sqlite import MIGRATIONS, SCHEMA_VERSION, SQLiteStore, migrate
 from bot.types import Option, Outcome, OwnedBooking, Profile, Reply
 
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
@@ -49,15 +56,29 @@ def turn(n: int, **fields: Any) -> Outcome:
     return Outcome(state={"n": n}, replies=(Reply(text=f"reply {n}"),), **fields)
 
 
-def snapshot(store: Store) -> dict[str, list[dict[str, Any]]]:
+TABLES = ("conversations", "inbox", "jobs", "opt_outs", "owned_bookings", "processed_messages", "profiles")
+
+
+def snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, to compare before and after."""
-    db = store._db
-    return {name: list(db.table(name).rows) for name in sorted(db.table_names())}
+    if isinstance(store, SQLiteStore):
+        db = store._db
+        return {name: [tuple(row.values()) for row in db.table(name).rows] for name in TABLES}
+    assert isinstance(store, PostgresStore)
+    with store._pool.connection() as conn:
+        return {name: sorted(conn.execute(f"SELECT * FROM {name}").fetchall(), key=repr) for name in TABLES}
 
 
 @pytest.fixture
-def store() -> Iterator[Store]:
-    with Store(":memory:", clock=FakeClock()) as s:
+def store(database: str) -> Iterator[Store]:
+    opened = open_store(database, clock=FakeClock())
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def sqlite_store() -> Iterator[SQLiteStore]:
+    with SQLiteStore(":memory:", clock=FakeClock()) as s:
         yield s
 
 
@@ -134,7 +155,7 @@ json_values = st.recursive(
 @settings(max_examples=50, deadline=None)
 @given(state=st.dictionaries(st.text(), json_values, max_size=5), chat_id=st.text(min_size=1))
 def test_any_json_state_round_trips(state: dict[str, Any], chat_id: str) -> None:
-    with Store(":memory:", clock=FakeClock()) as s:
+    with SQLiteStore(":memory:", clock=FakeClock()) as s:
         assert s.commit_turn("console", chat_id, "m", Outcome(state=state), now=NOW)
         assert s.load("console", chat_id).state == state
 
@@ -196,9 +217,18 @@ def test_a_none_profile_field_never_erases_a_stored_one(store: Store) -> None:
     assert store.load("telegram", "+351").profile == Profile()  # per channel and chat
 
 
-def test_the_profile_table_has_a_column_per_profile_field(store: Store) -> None:
-    columns = set(store._db.table("profiles").columns_dict)
+def test_the_profile_table_has_a_column_per_profile_field(sqlite_store: SQLiteStore) -> None:
+    columns = set(sqlite_store._db.table("profiles").columns_dict)
     assert columns == {"channel", "chat_id", "updated_at", *Profile.model_fields}
+
+
+def test_postgres_profile_table_has_a_column_per_profile_field(postgres_database: str) -> None:
+    with PostgresStore(postgres_database) as store, store._pool.connection() as conn:
+        rows = conn.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_name = 'profiles' AND table_schema = current_schema()"
+        ).fetchall()
+    assert {name for (name,) in rows} == {"channel", "chat_id", "updated_at", *Profile.model_fields}
 
 
 # -- ownership ---------------------------------------------------------------------------------------------
@@ -273,7 +303,7 @@ def committed_once(store: Store) -> None:
 
 def test_a_failure_at_any_statement_of_a_turn_leaves_the_old_turn() -> None:
     statements: list[str] = []
-    with Store(":memory:", clock=FakeClock()) as scratch:
+    with SQLiteStore(":memory:", clock=FakeClock()) as scratch:
         committed_once(scratch)
         with scratch._db.tracer(lambda sql, params: statements.append(sql)):
             scratch.commit_turn("telegram", "c1", "m2", full_turn())
@@ -282,7 +312,7 @@ def test_a_failure_at_any_statement_of_a_turn_leaves_the_old_turn() -> None:
     assert len(statements) >= 7  # begin, dedupe, state, profile, owned, released, commit
 
     for failing in range(len(statements)):
-        with Store(":memory:", clock=FakeClock()) as s:
+        with SQLiteStore(":memory:", clock=FakeClock()) as s:
             committed_once(s)
             before = snapshot(s)
             calls = iter(range(len(statements)))
@@ -301,7 +331,8 @@ def test_a_failure_at_any_statement_of_a_turn_leaves_the_old_turn() -> None:
             assert s.load("telegram", "c1").state == {"n": 2}
 
 
-def test_a_database_error_mid_turn_rolls_back_the_whole_turn(store: Store) -> None:
+def test_a_database_error_mid_turn_rolls_back_the_whole_turn(sqlite_store: SQLiteStore) -> None:
+    store = sqlite_store
     committed_once(store)
     before = snapshot(store)
     store._db.execute(
@@ -313,15 +344,47 @@ def test_a_database_error_mid_turn_rolls_back_the_whole_turn(store: Store) -> No
     assert store.load("telegram", "c1").profile.name == "Old"
 
 
+def test_postgres_rolls_back_the_whole_turn_on_an_error_mid_turn(postgres_database: str) -> None:
+    import psycopg
+
+    with PostgresStore(postgres_database, clock=FakeClock()) as store:
+        committed_once(store)
+        before = snapshot(store)
+        with store._pool.connection() as conn:
+            conn.execute(
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS"
+                " $$ BEGIN RAISE EXCEPTION 'refused'; END $$"
+            )
+            conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON owned_bookings EXECUTE FUNCTION refuse()")
+        with pytest.raises(psycopg.errors.RaiseException, match="refused"):
+            store.commit_turn("telegram", "c1", "m2", full_turn())
+        assert snapshot(store) == before
+        assert store.load("telegram", "c1").profile.name == "Old"
+        assert store.commit_turn("telegram", "c1", "m3", turn(3)), "the pool's connection is usable again"
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"text": "nul \x00, bell \x07, escape \x1b, and a lone \\"},
+        {"emoji": "💈✂️", "rtl": "مرحبا", "combining": "e\u0301", "astral": "𝔘"},
+        {"nested": [{"a": [1, 2.5, None, True]}, {}], "big": 2**53, "long": "x" * 10_000},
+    ],
+)
+def test_unusual_states_round_trip(store: Store, state: dict[str, Any]) -> None:
+    assert store.commit_turn("telegram", "c1", "m1", Outcome(state=state, replies=(Reply(text="ok"),)))
+    assert store.load("telegram", "c1").state == state
+
+
 CRASH = textwrap.dedent(
     """
     import os, sys
     from datetime import UTC, datetime
-    from bot.store import Store
+    from bot.store.sqlite import SQLiteStore
     from bot.types import Outcome, OwnedBooking, Profile, Reply
 
     path, crash_before = sys.argv[1], sys.argv[2]
-    store = Store(path)
+    store = SQLiteStore(path)
 
     def crash(sql, params):
         if crash_before and sql.startswith(crash_before):
@@ -347,7 +410,7 @@ CRASH = textwrap.dedent(
 def test_a_process_killed_mid_turn_leaves_the_old_turn_or_the_new_one(
     db_path: Path, crash_before: str
 ) -> None:
-    with Store(db_path, clock=FakeClock()) as s:
+    with SQLiteStore(db_path, clock=FakeClock()) as s:
         committed_once(s)
         before = snapshot(s)
 
@@ -356,7 +419,7 @@ def test_a_process_killed_mid_turn_leaves_the_old_turn_or_the_new_one(
     )
     assert done.returncode == (17 if crash_before else 0), done.stderr.decode()
 
-    with Store(db_path, clock=FakeClock()) as s:
+    with SQLiteStore(db_path, clock=FakeClock()) as s:
         assert s._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         if not crash_before:  # it got through COMMIT: all of the new turn
             assert s.load("telegram", "c1").state == {"n": 2}
@@ -370,18 +433,18 @@ def test_a_process_killed_mid_turn_leaves_the_old_turn_or_the_new_one(
 # -- files, processes and threads --------------------------------------------------------------------------
 
 
-def test_a_second_store_on_the_same_file_sees_committed_data(db_path: Path) -> None:
-    with Store(db_path, clock=FakeClock()) as first:
+def test_a_second_store_on_the_same_database_sees_committed_data(database: str) -> None:
+    with closing(open_store(database, clock=FakeClock())) as first:
         first.commit_turn(
             "telegram", "c1", "m1", turn(1, profile=Profile(name="Pat"), owned=(booking("b1"),))
         )
-        with Store(db_path, clock=FakeClock()) as second:  # open at the same time, like another process
+        with closing(open_store(database, clock=FakeClock())) as second:  # at once, like another process
             assert second.load("telegram", "c1").state == {"n": 1}
             assert second.commit_turn("telegram", "c1", "m1", turn(9)) is False
             assert second.commit_turn("telegram", "c1", "m2", turn(2))
         assert first.load("telegram", "c1").state == {"n": 2}
 
-    with Store(db_path, clock=FakeClock()) as reopened:  # after a restart
+    with closing(open_store(database, clock=FakeClock())) as reopened:  # after a restart
         loaded = reopened.load("telegram", "c1")
         assert (loaded.state, loaded.profile.name) == ({"n": 2}, "Pat")
         assert reopened.owned_bookings("telegram", "c1") == [booking("b1")]
@@ -389,7 +452,7 @@ def test_a_second_store_on_the_same_file_sees_committed_data(db_path: Path) -> N
 
 
 def test_the_file_is_in_wal_mode_with_a_busy_timeout(db_path: Path) -> None:
-    with Store(db_path, busy_timeout=2.5) as s:
+    with SQLiteStore(db_path, busy_timeout=2.5) as s:
         assert s._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert s._db.execute("PRAGMA busy_timeout").fetchone()[0] == 2500
     conn = sqlite3.connect(db_path)
@@ -399,8 +462,8 @@ def test_the_file_is_in_wal_mode_with_a_busy_timeout(db_path: Path) -> None:
         conn.close()
 
 
-def test_one_store_is_safe_to_share_between_threads(db_path: Path) -> None:
-    with Store(db_path, clock=FakeClock()) as s:
+def test_one_store_is_safe_to_share_between_threads(database: str) -> None:
+    with closing(open_store(database, clock=FakeClock())) as s:
 
         def chat(i: int) -> list[bool]:
             return [s.commit_turn("sms", f"chat-{i}", f"m{n}", turn(n)) for n in range(20)]
@@ -417,8 +480,27 @@ def test_one_store_is_safe_to_share_between_threads(db_path: Path) -> None:
 # -- migrations --------------------------------------------------------------------------------------------
 
 
-def test_a_new_database_is_at_the_latest_version(store: Store) -> None:
-    assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS)
+def test_a_new_database_is_at_the_latest_version(sqlite_store: SQLiteStore) -> None:
+    assert sqlite_store.schema_version == SCHEMA_VERSION == len(MIGRATIONS)
+
+
+def test_postgres_processes_starting_together_migrate_once(postgres_database: str) -> None:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        stores = list(pool.map(lambda _: PostgresStore(postgres_database, clock=FakeClock()), range(4)))
+    try:
+        assert {store.schema_version for store in stores} == {len(POSTGRES_MIGRATIONS)}
+        assert stores[0].commit_turn("telegram", "c1", "m1", turn(1))
+        assert stores[3].load("telegram", "c1").state == {"n": 1}
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_postgres_refuses_a_database_from_a_newer_bot(postgres_database: str) -> None:
+    with PostgresStore(postgres_database) as store, store._pool.connection() as conn:
+        conn.execute("UPDATE cadence_bot_schema SET version = version + 1")
+    with pytest.raises(SchemaError, match="newer"):
+        PostgresStore(postgres_database)
 
 
 def test_opening_an_older_database_migrates_it_and_keeps_its_data(db_path: Path) -> None:
@@ -432,13 +514,13 @@ def test_opening_an_older_database_migrates_it_and_keeps_its_data(db_path: Path)
     assert "owned_bookings" not in old.table_names()
     conn.close()
 
-    with Store(db_path, clock=FakeClock()) as s:
+    with SQLiteStore(db_path, clock=FakeClock()) as s:
         assert s.schema_version == SCHEMA_VERSION
         assert s.load("telegram", "c1").state == {"n": 1}
         assert s.commit_turn("telegram", "c1", "m2", turn(2, owned=(booking("b1"),)))
         assert s.owned_bookings("telegram", "c1") == [booking("b1")]
 
-    with Store(db_path, clock=FakeClock()) as again:  # migrations run once
+    with SQLiteStore(db_path, clock=FakeClock()) as again:  # migrations run once
         assert again.schema_version == SCHEMA_VERSION
         assert again.owned_bookings("telegram", "c1") == [booking("b1")]
 
@@ -462,7 +544,7 @@ def test_a_database_from_a_newer_bot_is_refused(db_path: Path) -> None:
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
     with pytest.raises(SchemaError, match="newer"):
-        Store(db_path)
+        SQLiteStore(db_path)
 
 
 def test_store_logs_nothing_personal(store: Store, caplog: pytest.LogCaptureFixture) -> None:

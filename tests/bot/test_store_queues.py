@@ -1,11 +1,14 @@
-"""The store's durable work: the inbox, scheduled jobs and opt-outs."""
+"""The store's durable work: the inbox, scheduled jobs and opt-outs, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from bot.store import Store
+import pytest
+
+from bot.store import Store, open_store
 from bot.types import Inbound, Outcome, Reply
 
 T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
@@ -19,19 +22,44 @@ class Clock:
         return self.now
 
 
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def opened(database: str, clock: Clock) -> Iterator[Callable[[], Store]]:
+    """Opens stores on one fresh database (each like another process); closes them at the end."""
+    stores: list[Store] = []
+
+    def open_one() -> Store:
+        stores.append(open_store(database, clock=clock))
+        return stores[-1]
+
+    yield open_one
+    for store in stores:
+        store.close()
+
+
+@pytest.fixture
+def store(opened: Callable[[], Store]) -> Store:
+    return opened()
+
+
 def message(message_id: str = "m1") -> Inbound:
     return Inbound(channel="telegram", chat_id="42", message_id=message_id, text="hi")
 
 
-def test_inbox_keeps_a_message_until_finished_and_hands_it_over_after_a_crash(tmp_path: Path) -> None:
-    clock = Clock()
-    store = Store(tmp_path / "bot.db", clock=clock)
+def test_inbox_keeps_a_message_until_finished_and_hands_it_over_after_a_crash(
+    opened: Callable[[], Store], clock: Clock
+) -> None:
+    store = opened()
     assert store.enqueue_inbound(message())
     assert not store.enqueue_inbound(message()), "a redelivery is not queued twice"
     assert store.claim_inbound() == [], "leased to whoever accepted it"
     store.close()
     clock.now += timedelta(minutes=2)  # that process died; its lease ran out
-    restarted = Store(tmp_path / "bot.db", clock=clock)
+    restarted = opened()
     assert [m.message_id for m in restarted.claim_inbound()] == ["m1"]
     assert restarted.claim_inbound() == [], "now leased again"
     restarted.finish_inbound("telegram", "m1")
@@ -39,16 +67,13 @@ def test_inbox_keeps_a_message_until_finished_and_hands_it_over_after_a_crash(tm
     assert restarted.claim_inbound() == []
 
 
-def test_a_processed_message_is_not_queued_again() -> None:
-    store = Store(":memory:", clock=Clock())
+def test_a_processed_message_is_not_queued_again(store: Store) -> None:
     outcome = Outcome(state={"stage": "service"}, replies=(Reply(text="hello"),))
     assert store.commit_turn("telegram", "42", "m1", outcome)
     assert not store.enqueue_inbound(message("m1"))
 
 
-def test_jobs_run_when_due_once_and_move_when_rescheduled() -> None:
-    clock = Clock()
-    store = Store(":memory:", clock=clock)
+def test_jobs_run_when_due_once_and_move_when_rescheduled(store: Store, clock: Clock) -> None:
     store.schedule_job("reminder:bk_1", "reminder", T0 + timedelta(hours=1), {"booking_id": "bk_1"})
     assert store.claim_jobs() == []
     clock.now += timedelta(hours=1)
@@ -65,18 +90,14 @@ def test_jobs_run_when_due_once_and_move_when_rescheduled() -> None:
     assert store.claim_jobs() == []
 
 
-def test_add_job_ignores_a_replayed_key_even_after_it_ran() -> None:
-    clock = Clock()
-    store = Store(":memory:", clock=clock)
+def test_add_job_ignores_a_replayed_key_even_after_it_ran(store: Store, clock: Clock) -> None:
     assert store.add_job("event:evt_1", "event", T0, {"id": "evt_1"})
     [job] = store.claim_jobs()
     store.finish_job(job.key)
     assert not store.add_job("event:evt_1", "event", T0, {"id": "evt_1"})
 
 
-def test_failed_job_is_retried_later() -> None:
-    clock = Clock()
-    store = Store(":memory:", clock=clock)
+def test_failed_job_is_retried_later(store: Store, clock: Clock) -> None:
     store.add_job("event:evt_2", "event", T0, {})
     [job] = store.claim_jobs()
     store.retry_job(job.key, T0 + timedelta(seconds=30))
@@ -85,8 +106,7 @@ def test_failed_job_is_retried_later() -> None:
     assert [j.attempts for j in store.claim_jobs()] == [2]
 
 
-def test_opt_outs() -> None:
-    store = Store(":memory:", clock=Clock())
+def test_opt_outs(store: Store) -> None:
     assert not store.is_opted_out("sms", "+15551234567")
     store.set_opted_out("sms", "+15551234567", True)
     store.set_opted_out("sms", "+15551234567", True)
@@ -95,12 +115,52 @@ def test_opt_outs() -> None:
     assert not store.is_opted_out("sms", "+15551234567")
 
 
-def test_each_channel_claims_its_own_inbox() -> None:
-    clock = Clock()
-    store = Store(":memory:", clock=clock)
+def test_each_channel_claims_its_own_inbox(store: Store, clock: Clock) -> None:
     store.enqueue_inbound(message("t1"))
     store.enqueue_inbound(Inbound(channel="sms", chat_id="+15551234567", message_id="SM1", text="hi"))
     clock.now += timedelta(minutes=2)
     assert [m.message_id for m in store.claim_inbound(channel="sms")] == ["SM1"]
     assert [m.message_id for m in store.claim_inbound(channel="telegram")] == ["t1"]
     assert store.claim_inbound() == []
+
+
+def test_two_processes_never_claim_the_same_job_or_message(opened: Callable[[], Store], clock: Clock) -> None:
+    """Many claimers on separate connections (as separate processes are) split the work: each job and
+    each inbox message goes to exactly one of them."""
+    stores = [opened() for _ in range(4)]
+    for n in range(200):
+        stores[0].add_job(f"event:{n}", "event", T0, {"n": n})
+        stores[0].enqueue_inbound(message(f"m{n}"))
+    clock.now += timedelta(minutes=2)
+
+    def claim_all(store: Store) -> tuple[list[str], list[str]]:
+        jobs: list[str] = []
+        messages: list[str] = []
+        while batch := store.claim_jobs(limit=7):
+            jobs += [job.key for job in batch]
+        while inbox := store.claim_inbound(limit=7):
+            messages += [m.message_id for m in inbox]
+        return jobs, messages
+
+    with ThreadPoolExecutor(len(stores)) as pool:
+        results = list(pool.map(claim_all, stores))
+    jobs = [key for claimed, _ in results for key in claimed]
+    messages = [message_id for _, claimed in results for message_id in claimed]
+    assert sorted(jobs) == sorted(f"event:{n}" for n in range(200))
+    assert sorted(messages) == sorted(f"m{n}" for n in range(200))
+
+
+def test_claimed_inbox_messages_come_oldest_first(store: Store, clock: Clock) -> None:
+    for n in range(5):
+        store.enqueue_inbound(message(f"m{n}"))
+        clock.now += timedelta(seconds=1)
+    clock.now += timedelta(minutes=2)
+    assert [m.message_id for m in store.claim_inbound()] == [f"m{n}" for n in range(5)]
+
+
+def test_count_jobs_is_the_backlog_by_kind(store: Store) -> None:
+    store.add_job("event:1", "cadence_event", T0, {})
+    store.schedule_job("reminder:1", "reminder", T0 + timedelta(days=1), {})
+    store.schedule_job("reminder:2", "reminder", T0 + timedelta(days=1), {})
+    store.cancel_job("reminder:2")
+    assert (store.count_jobs(), store.count_jobs("reminder"), store.count_jobs("cadence_event")) == (2, 1, 1)

@@ -178,8 +178,7 @@ async def test_a_restart_between_receipt_and_delivery_still_delivers_once(setup:
 
 
 def _event_queued(bot: Bot) -> bool:
-    rows = bot.store._db.execute("SELECT count(*) FROM jobs WHERE kind = 'cadence_event'").fetchone()
-    return bool(rows[0])
+    return bot.store.count_jobs("cadence_event") > 0
 
 
 @pytest.mark.anyio

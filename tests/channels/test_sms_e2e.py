@@ -23,7 +23,7 @@ from bot.app import create_app
 from bot.config import Settings, TenantConfig
 from bot.reminders import reminder_key
 from bot.service import Bot, open_bot
-from bot.store import Store
+from bot.store import open_store
 from bot.types import Inbound, Reply
 from cadence_adapter.sandbox import create_app as create_sandbox
 from cadence_adapter.sandbox.server import serving
@@ -363,7 +363,7 @@ def test_without_a_public_url_every_webhook_is_refused(world: World, caplog: Any
 def test_a_message_accepted_before_a_crash_is_answered_by_rest(world: World) -> None:
     with world.serve():
         pass  # creates the database
-    store = Store(world.database, clock=lambda: world.now[0])
+    store = open_store(world.database, clock=lambda: world.now[0])
     accepted = Inbound(
         channel="sms",
         chat_id=PAT,

@@ -1,14 +1,17 @@
-"""Where conversations live: state, inbound de-duplication, customer profiles and booking ownership.
+"""The SQLite store: every deployment on one machine (the default, ``BOT_DATABASE=cadence-bot.db``).
 
-SQLite through sqlite-utils, in WAL mode. One :meth:`Store.commit_turn` is one transaction, so a crash at any
-point leaves either the old turn or the new one on disk, never half of one.
+SQLite through sqlite-utils, in WAL mode. One :meth:`SQLiteStore.commit_turn` is one transaction, so a crash
+at any point leaves either the old turn or the new one on disk, never half of one. Method by method it is
+the :class:`bot.store.Store` interface; ``bot/store/postgres.py`` is the same for several machines.
 
 Threads: the store owns ONE connection, opened with ``check_same_thread=False`` and used only under a
 ``threading.Lock``, so the engine may call it from worker threads (``anyio.to_thread``) and the event loop
 never waits on SQLite. One connection (rather than one per call) is what makes ``":memory:"`` work and
 keeps a call cheap; calls in one process are serialised by the lock, which costs little because each is a
 few index lookups. Other processes on the same file are serialised by SQLite itself: writes take the write
-lock up front (``BEGIN IMMEDIATE``) and wait up to ``busy_timeout`` for it.
+lock up front (``BEGIN IMMEDIATE``) and wait up to ``busy_timeout`` for it. Their turns are de-duplicated
+(the processed_messages key) but not ordered per conversation: :meth:`SQLiteStore.turn_lock` is a no-op, so
+one machine runs one ``serve`` process; several processes need PostgreSQL's advisory locks.
 
 Schema: ``PRAGMA user_version`` is the number of entries of :data:`MIGRATIONS` applied; opening a store
 applies the rest in order, each in its own transaction with its version bump. Later tables (reminder jobs,
@@ -23,52 +26,30 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
 from sqlite_utils import Database
 
+from bot.store.records import (
+    ACTIVE,
+    CANCELLED,
+    PROFILE_FIELDS,
+    Job,
+    SchemaError,
+    StoredConversation,
+    dump_replies,
+    load_replies,
+    timestamp,
+)
 from bot.types import Clock, Inbound, Outcome, OwnedBooking, Profile, Reply, system_clock
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Job", "SchemaError", "Store", "StoredConversation"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore", "migrate"]
 
 log = logging.getLogger(__name__)
-
-ACTIVE: Final = "active"
-CANCELLED: Final = "cancelled"
-
-_PROFILE_FIELDS: Final = tuple(Profile.model_fields)
-"""Profile columns, in the model's order. A new Profile field needs a migration adding its column."""
-
-
-class SchemaError(RuntimeError):
-    """The database was written by a newer version of the bot than this one."""
-
-
-@dataclass(frozen=True)
-class StoredConversation:
-    state: dict[str, Any] | None
-    """The dialog's state, or None when this chat has never completed a turn."""
-    updated_at: datetime | None
-    """When the state was last written (UTC)."""
-    profile: Profile
-
-
-@dataclass(frozen=True)
-class Job:
-    """Work to do at ``run_at``: a reminder, a notification, a webhook event to process."""
-
-    key: str
-    """Unique per piece of work (``reminder:movela:bk_1``, ``event:evt_9``); scheduling again replaces it."""
-    kind: str
-    run_at: datetime
-    payload: dict[str, Any]
-    attempts: int
-
 
 # -- migrations -------------------------------------------------------------------------------------------
 
@@ -201,28 +182,6 @@ def migrate(db: Database, migrations: Sequence[Callable[[Database], None]] = MIG
             raise
 
 
-# -- values <-> columns ------------------------------------------------------------------------------------
-
-
-def _ts(moment: datetime) -> str:
-    """UTC, fixed width, so text order is time order (pruning compares these strings)."""
-    if moment.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _dt(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-def _dump_replies(replies: Sequence[Reply]) -> str:
-    return json.dumps([reply.model_dump(mode="json") for reply in replies], ensure_ascii=False)
-
-
-def _load_replies(text: str) -> tuple[Reply, ...]:
-    return tuple(Reply.model_validate(item) for item in json.loads(text))
-
-
 _INSERT_INBOX: Final = (
     "INSERT INTO inbox (channel, message_id, chat_id, inbound, received_at, lease_until, attempts)"
     " VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT DO NOTHING"
@@ -232,7 +191,7 @@ _INSERT_INBOX: Final = (
 # -- the store ---------------------------------------------------------------------------------------------
 
 
-class Store:
+class SQLiteStore:
     """Conversation storage on one SQLite file (or ``":memory:"``); thread-safe, see the module notes."""
 
     def __init__(self, path: str | Path, *, clock: Clock = system_clock, busy_timeout: float = 5.0) -> None:
@@ -253,11 +212,16 @@ class Store:
         with self._lock:
             self._db.close()
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> SQLiteStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @asynccontextmanager
+    async def turn_lock(self, channel: str, chat_id: str) -> AsyncIterator[None]:
+        """Nothing to take: in one process the engine's own per-chat lock orders the turns."""
+        yield
 
     @property
     def schema_version(self) -> int:
@@ -281,7 +245,7 @@ class Store:
 
     def load(self, channel: str, chat_id: str) -> StoredConversation:
         """The chat's state and profile, read in one statement (one consistent snapshot)."""
-        profile_columns = ", ".join(f"p.{name}" for name in _PROFILE_FIELDS)
+        profile_columns = ", ".join(f"p.{name}" for name in PROFILE_FIELDS)
         sql = (
             f"SELECT c.state, c.updated_at, {profile_columns}"
             " FROM (SELECT ? AS channel, ? AS chat_id) AS k"
@@ -293,8 +257,8 @@ class Store:
         state, updated_at, *profile = row
         return StoredConversation(
             state=json.loads(state) if state is not None else None,
-            updated_at=_dt(updated_at) if updated_at is not None else None,
-            profile=Profile.model_validate(dict(zip(_PROFILE_FIELDS, profile, strict=True))),
+            updated_at=datetime.fromisoformat(updated_at) if updated_at is not None else None,
+            profile=Profile.model_validate(dict(zip(PROFILE_FIELDS, profile, strict=True))),
         )
 
     def is_processed(self, channel: str, chat_id: str, message_id: str) -> bool:
@@ -307,7 +271,7 @@ class Store:
                 "SELECT replies FROM processed_messages WHERE channel = ? AND chat_id = ? AND message_id = ?",
                 [channel, chat_id, message_id],
             ).fetchone()
-        return _load_replies(row[0]) if row is not None else None
+        return load_replies(row[0]) if row is not None else None
 
     def owned_bookings(
         self, channel: str, chat_id: str, tenant: str | None = None, *, include_cancelled: bool = False
@@ -333,7 +297,7 @@ class Store:
                 booking_id=booking_id,
                 channel=channel_,
                 chat_id=chat_id_,
-                start=_dt(start),
+                start=datetime.fromisoformat(start),
                 service_name=service_name,
             )
             for tenant_, booking_id, channel_, chat_id_, start, service_name in rows
@@ -361,9 +325,9 @@ class Store:
         booking already owned by another chat keeps its owner. Released ids are marked cancelled, for this
         chat's bookings only.
         """
-        at = _ts(now or self._clock())
+        at = timestamp(now or self._clock())
         state = json.dumps(outcome.state, ensure_ascii=False)  # fails before anything is written
-        replies = _dump_replies(outcome.replies)
+        replies = dump_replies(outcome.replies)
         with self._write() as db:
             if not self._record(db, channel, chat_id, message_id, replies, at):
                 db.rollback()  # nothing was written yet; be explicit anyway
@@ -396,15 +360,15 @@ class Store:
     ) -> bool:
         """Mark a message processed with these replies, leaving state and profile as they are (a failed
         turn). Returns False if it was already processed."""
-        at = _ts(now or self._clock())
-        dumped = _dump_replies(replies)
+        at = timestamp(now or self._clock())
+        dumped = dump_replies(replies)
         with self._write() as db:
             return self._record(db, channel, chat_id, message_id, dumped, at)
 
     def prune_processed(self, *, older_than: timedelta = timedelta(days=7)) -> int:
         """Forget processed messages older than ``older_than`` (platforms redeliver within hours, not
         days); returns how many were removed. Keeps the dedupe table bounded."""
-        cutoff = _ts(self._clock() - older_than)
+        cutoff = timestamp(self._clock() - older_than)
         with self._write() as db:
             return db.execute("DELETE FROM processed_messages WHERE processed_at < ?", [cutoff]).rowcount
 
@@ -420,15 +384,15 @@ class Store:
     @staticmethod
     def _merge_profile(db: Database, channel: str, chat_id: str, profile: Profile, at: str) -> None:
         values = profile.model_dump()
-        if all(values[name] is None for name in _PROFILE_FIELDS):
+        if all(values[name] is None for name in PROFILE_FIELDS):
             return
-        columns = ", ".join(_PROFILE_FIELDS)
-        marks = ", ".join("?" for _ in _PROFILE_FIELDS)
-        merge = ", ".join(f"{name} = COALESCE(excluded.{name}, profiles.{name})" for name in _PROFILE_FIELDS)
+        columns = ", ".join(PROFILE_FIELDS)
+        marks = ", ".join("?" for _ in PROFILE_FIELDS)
+        merge = ", ".join(f"{name} = COALESCE(excluded.{name}, profiles.{name})" for name in PROFILE_FIELDS)
         db.execute(
             f"INSERT INTO profiles (channel, chat_id, {columns}, updated_at) VALUES (?, ?, {marks}, ?)"
             f" ON CONFLICT (channel, chat_id) DO UPDATE SET {merge}, updated_at = excluded.updated_at",
-            [channel, chat_id, *(values[name] for name in _PROFILE_FIELDS), at],
+            [channel, chat_id, *(values[name] for name in PROFILE_FIELDS), at],
         )
 
     @staticmethod
@@ -447,7 +411,7 @@ class Store:
                 booking.booking_id,
                 channel,
                 chat_id,
-                _ts(booking.start),
+                timestamp(booking.start),
                 booking.service_name,
                 ACTIVE,
                 at,
@@ -463,7 +427,7 @@ class Store:
         self, tenant: str, booking_id: str, *, start: datetime | None = None, cancelled: bool = False
     ) -> bool:
         """Follow a change made outside the chat (the business moved or cancelled it in Cadence)."""
-        at = _ts(self._clock())
+        at = timestamp(self._clock())
         with self._write() as db:
             if cancelled:
                 cursor = db.execute(
@@ -475,7 +439,7 @@ class Store:
                 cursor = db.execute(
                     "UPDATE owned_bookings SET start = ?, status = ?, updated_at = ?"
                     " WHERE tenant = ? AND booking_id = ?",
-                    [_ts(start), ACTIVE, at, tenant, booking_id],
+                    [timestamp(start), ACTIVE, at, tenant, booking_id],
                 )
             else:
                 return False
@@ -504,8 +468,8 @@ class Store:
                     inbound.message_id,
                     inbound.chat_id,
                     inbound.model_dump_json(),
-                    _ts(now),
-                    _ts(now + lease),
+                    timestamp(now),
+                    timestamp(now + lease),
                 ],
             )
             return cursor.rowcount == 1
@@ -516,7 +480,7 @@ class Store:
         """Inbound messages nobody is processing (their lease ran out), oldest first, now leased to us;
         with ``channel``, only that channel's (each channel resumes its own)."""
         now = self._clock()
-        where, params = "lease_until <= ?", [_ts(now)]
+        where, params = "lease_until <= ?", [timestamp(now)]
         if channel is not None:
             where += " AND channel = ?"
             params.append(channel)
@@ -529,7 +493,7 @@ class Store:
                 db.execute(
                     "UPDATE inbox SET lease_until = ?, attempts = attempts + 1"
                     " WHERE channel = ? AND message_id = ?",
-                    [_ts(now + lease), channel, message_id],
+                    [timestamp(now + lease), channel, message_id],
                 )
         return [Inbound.model_validate_json(row[2]) for row in rows]
 
@@ -546,7 +510,14 @@ class Store:
             cursor = db.execute(
                 "INSERT INTO jobs (key, kind, run_at, payload, lease_until, attempts, created_at)"
                 " VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING",
-                [key, kind, _ts(run_at), json.dumps(payload), _ts(run_at), _ts(self._clock())],
+                [
+                    key,
+                    kind,
+                    timestamp(run_at),
+                    json.dumps(payload),
+                    timestamp(run_at),
+                    timestamp(self._clock()),
+                ],
             )
             return cursor.rowcount == 1
 
@@ -558,14 +529,22 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT (key) DO UPDATE SET kind = excluded.kind,"
                 " run_at = excluded.run_at, payload = excluded.payload, lease_until = excluded.lease_until,"
                 " attempts = 0, done_at = NULL",
-                [key, kind, _ts(run_at), json.dumps(payload), _ts(run_at), _ts(self._clock())],
+                [
+                    key,
+                    kind,
+                    timestamp(run_at),
+                    json.dumps(payload),
+                    timestamp(run_at),
+                    timestamp(self._clock()),
+                ],
             )
 
     def cancel_job(self, key: str) -> bool:
         """Drop a pending job (a cancelled booking's reminder); True when there was one."""
         with self._write() as db:
             cursor = db.execute(
-                "UPDATE jobs SET done_at = ? WHERE key = ? AND done_at IS NULL", [_ts(self._clock()), key]
+                "UPDATE jobs SET done_at = ? WHERE key = ? AND done_at IS NULL",
+                [timestamp(self._clock()), key],
             )
             return cursor.rowcount == 1
 
@@ -576,26 +555,28 @@ class Store:
             rows = db.execute(
                 "SELECT key, kind, run_at, payload, attempts FROM jobs"
                 " WHERE done_at IS NULL AND run_at <= ? AND lease_until <= ? ORDER BY run_at LIMIT ?",
-                [_ts(now), _ts(now), limit],
+                [timestamp(now), timestamp(now), limit],
             ).fetchall()
             for row in rows:
                 db.execute(
                     "UPDATE jobs SET lease_until = ?, attempts = attempts + 1 WHERE key = ?",
-                    [_ts(now + lease), row[0]],
+                    [timestamp(now + lease), row[0]],
                 )
         return [
-            Job(key, kind, _dt(run_at), json.loads(payload), attempts + 1)
+            Job(key, kind, datetime.fromisoformat(run_at), json.loads(payload), attempts + 1)
             for key, kind, run_at, payload, attempts in rows
         ]
 
     def finish_job(self, key: str) -> None:
         with self._write() as db:
-            db.execute("UPDATE jobs SET done_at = ? WHERE key = ?", [_ts(self._clock()), key])
+            db.execute("UPDATE jobs SET done_at = ? WHERE key = ?", [timestamp(self._clock()), key])
 
     def retry_job(self, key: str, at: datetime) -> None:
         """Try a failed job again at ``at`` (backoff is the caller's choice)."""
         with self._write() as db:
-            db.execute("UPDATE jobs SET lease_until = ? WHERE key = ? AND done_at IS NULL", [_ts(at), key])
+            db.execute(
+                "UPDATE jobs SET lease_until = ? WHERE key = ? AND done_at IS NULL", [timestamp(at), key]
+            )
 
     def get_job(self, key: str) -> Job | None:
         with self._lock:
@@ -603,7 +584,17 @@ class Store:
                 "SELECT key, kind, run_at, payload, attempts FROM jobs WHERE key = ? AND done_at IS NULL",
                 [key],
             ).fetchone()
-        return Job(row[0], row[1], _dt(row[2]), json.loads(row[3]), row[4]) if row else None
+        return (
+            Job(row[0], row[1], datetime.fromisoformat(row[2]), json.loads(row[3]), row[4]) if row else None
+        )
+
+    def count_jobs(self, kind: str | None = None) -> int:
+        """Jobs not done yet (due or not), of ``kind`` if given: the worker's backlog."""
+        sql, params = "SELECT count(*) FROM jobs WHERE done_at IS NULL", []
+        if kind is not None:
+            sql, params = sql + " AND kind = ?", [kind]
+        with self._lock:
+            return int(self._db.execute(sql, params).fetchone()[0])
 
     # -- opt-outs ------------------------------------------------------------------------------------------
 
@@ -614,7 +605,7 @@ class Store:
                 db.execute(
                     "INSERT INTO opt_outs (channel, address, opted_out_at) VALUES (?, ?, ?)"
                     " ON CONFLICT DO NOTHING",
-                    [channel, address, _ts(self._clock())],
+                    [channel, address, timestamp(self._clock())],
                 )
             else:
                 db.execute("DELETE FROM opt_outs WHERE channel = ? AND address = ?", [channel, address])

@@ -1,0 +1,109 @@
+"""Where conversations live: state, de-duplication, profiles, booking ownership, inbox, jobs, opt-outs.
+
+:class:`Store` is the interface the engine, the channels and the worker use. Two implementations:
+:class:`~bot.store.sqlite.SQLiteStore` for one machine (a file, the default) and
+:class:`~bot.store.postgres.PostgresStore` for several ``serve`` processes on one PostgreSQL database.
+:func:`open_store` picks one from ``BOT_DATABASE``.
+
+Every method is blocking and thread-safe (callers on the event loop use ``anyio.to_thread``), except
+:meth:`Store.turn_lock`, which is async because it is held across a whole turn, network calls included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from bot.store.records import Job, SchemaError, StoredConversation
+from bot.store.sqlite import SQLiteStore
+from bot.types import Clock, Inbound, Outcome, OwnedBooking, Reply, system_clock
+
+__all__ = [
+    "Job",
+    "SQLiteStore",
+    "SchemaError",
+    "Store",
+    "StoredConversation",
+    "is_postgres_url",
+    "open_store",
+]
+
+
+class Store(Protocol):
+    """The operations on conversation storage. Timestamps are timezone-aware; ``now`` defaults to the
+    store's clock."""
+
+    def close(self) -> None: ...
+
+    @property
+    def schema_version(self) -> int: ...
+
+    def turn_lock(self, channel: str, chat_id: str) -> AbstractAsyncContextManager[None]:
+        """Held for a whole turn of one conversation: turns of one chat never overlap, in any process
+        sharing this database."""
+        ...
+
+    # conversations
+    def load(self, channel: str, chat_id: str) -> StoredConversation: ...
+    def is_processed(self, channel: str, chat_id: str, message_id: str) -> bool: ...
+    def processed_replies(self, channel: str, chat_id: str, message_id: str) -> tuple[Reply, ...] | None: ...
+    def commit_turn(
+        self, channel: str, chat_id: str, message_id: str, outcome: Outcome, *, now: datetime | None = None
+    ) -> bool: ...
+    def record_processed(
+        self,
+        channel: str,
+        chat_id: str,
+        message_id: str,
+        replies: Sequence[Reply],
+        *,
+        now: datetime | None = None,
+    ) -> bool: ...
+    def prune_processed(self, *, older_than: timedelta = ...) -> int: ...
+
+    # bookings made through the bot
+    def owned_bookings(
+        self, channel: str, chat_id: str, tenant: str | None = None, *, include_cancelled: bool = False
+    ) -> list[OwnedBooking]: ...
+    def booking_owner(self, tenant: str, booking_id: str) -> tuple[str, str] | None: ...
+    def update_owned(
+        self, tenant: str, booking_id: str, *, start: datetime | None = None, cancelled: bool = False
+    ) -> bool: ...
+
+    # inbox: inbound accepted before it is answered
+    def enqueue_inbound(self, inbound: Inbound, *, lease: timedelta = ...) -> bool: ...
+    def claim_inbound(
+        self, *, channel: str | None = None, lease: timedelta = ..., limit: int = 100
+    ) -> list[Inbound]: ...
+    def finish_inbound(self, channel: str, message_id: str) -> None: ...
+
+    # jobs: reminders, notifications, webhook events
+    def add_job(self, key: str, kind: str, run_at: datetime, payload: dict[str, Any]) -> bool: ...
+    def schedule_job(self, key: str, kind: str, run_at: datetime, payload: dict[str, Any]) -> None: ...
+    def cancel_job(self, key: str) -> bool: ...
+    def claim_jobs(self, *, lease: timedelta = ..., limit: int = 50) -> list[Job]: ...
+    def finish_job(self, key: str) -> None: ...
+    def retry_job(self, key: str, at: datetime) -> None: ...
+    def get_job(self, key: str) -> Job | None: ...
+    def count_jobs(self, kind: str | None = None) -> int: ...
+
+    # SMS opt-outs
+    def set_opted_out(self, channel: str, address: str, opted_out: bool) -> None: ...
+    def is_opted_out(self, channel: str, address: str) -> bool: ...
+
+
+def is_postgres_url(database: str | Path) -> bool:
+    return str(database).startswith(("postgresql://", "postgres://"))
+
+
+def open_store(database: str | Path, *, clock: Clock = system_clock) -> Store:
+    """``postgresql://user@host/db`` (or ``postgres://``) opens PostgreSQL; anything else is a SQLite file
+    path (``":memory:"`` for a throwaway one)."""
+    if is_postgres_url(database):
+        from bot.store.postgres import PostgresStore  # psycopg is only loaded when it is used
+
+        return PostgresStore(str(database), clock=clock)
+    return SQLiteStore(database, clock=clock)

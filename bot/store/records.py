@@ -1,0 +1,69 @@
+"""What the stores hand back and how values become columns: shared by the SQLite and PostgreSQL stores."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from bot.types import Profile, Reply
+
+__all__ = [
+    "ACTIVE",
+    "CANCELLED",
+    "PROFILE_FIELDS",
+    "Job",
+    "SchemaError",
+    "StoredConversation",
+    "dump_replies",
+    "load_replies",
+    "timestamp",
+]
+
+ACTIVE: Final = "active"
+CANCELLED: Final = "cancelled"
+
+PROFILE_FIELDS: Final = tuple(Profile.model_fields)
+"""Profile columns, in the model's order. A new Profile field needs a migration adding its column."""
+
+
+class SchemaError(RuntimeError):
+    """The database was written by a newer version of the bot than this one."""
+
+
+@dataclass(frozen=True)
+class StoredConversation:
+    state: dict[str, Any] | None
+    """The dialog's state, or None when this chat has never completed a turn."""
+    updated_at: datetime | None
+    """When the state was last written (UTC)."""
+    profile: Profile
+
+
+@dataclass(frozen=True)
+class Job:
+    """Work to do at ``run_at``: a reminder, a notification, a webhook event to process."""
+
+    key: str
+    """Unique per piece of work (``reminder:movela:bk_1``, ``event:evt_9``); scheduling again replaces it."""
+    kind: str
+    run_at: datetime
+    payload: dict[str, Any]
+    attempts: int
+
+
+def timestamp(moment: datetime) -> str:
+    """UTC, fixed width, so text order is time order (SQLite compares these strings)."""
+    if moment.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def dump_replies(replies: Sequence[Reply]) -> str:
+    return json.dumps([reply.model_dump(mode="json") for reply in replies], ensure_ascii=False)
+
+
+def load_replies(text: str) -> tuple[Reply, ...]:
+    return tuple(Reply.model_validate(item) for item in json.loads(text))
