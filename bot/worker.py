@@ -9,6 +9,8 @@ verifies, records and wakes the worker; the worker does the rest in the backgrou
 - ``booking.created``: tell the tenant's staff chat, whatever made the booking.
 - a reminder, the tenant's lead time before a bot booking: a turn of the dialog that the bot starts
   (keep / move / cancel), so the customer's answer continues as a normal conversation.
+- housekeeping, hourly: forget processed messages and finished jobs once no platform would redeliver
+  them. It is one job that reschedules itself, so with several processes one of them does it.
 """
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ log = logging.getLogger(__name__)
 
 MAX_WEBHOOK_BODY = 256 * 1024
 _MAX_ATTEMPTS = 8
+HOUSEKEEPING = "housekeeping"
+HOUSEKEEPING_EVERY = timedelta(hours=1)
+KEEP_PROCESSED = timedelta(days=7)
+"""Telegram and Twilio redeliver within hours; a week of processed ids is plenty to de-duplicate."""
 
 
 class Worker:
@@ -67,6 +73,7 @@ class Worker:
         self._wake.set()
 
     async def start(self) -> None:
+        await asyncio.to_thread(self._plan_housekeeping)
         self._task = asyncio.create_task(self._loop(), name="cadence-bot-worker")
 
     async def stop(self) -> None:
@@ -95,6 +102,9 @@ class Worker:
                     await self._on_event(job)
                 elif job.kind == "reminder":
                     await self._remind(job)
+                elif job.kind == HOUSEKEEPING:
+                    await asyncio.to_thread(self._housekeeping)
+                    continue  # it rescheduled itself instead of finishing
                 else:
                     log.warning("unknown job kind %s; dropped", job.kind)
             except (CadenceError, OSError) as exc:
@@ -115,6 +125,19 @@ class Worker:
         delay = timedelta(seconds=min(600, 5 * 2**job.attempts))
         log.warning("job %s failed (%s); retrying in %s", job.key, type(exc).__name__, delay)
         self.bot.store.retry_job(job.key, self.bot.clock() + delay)
+
+    # -- housekeeping -----------------------------------------------------------------------------------
+
+    def _plan_housekeeping(self) -> None:
+        if self.bot.store.get_job(HOUSEKEEPING) is None:
+            self.bot.store.schedule_job(HOUSEKEEPING, HOUSEKEEPING, self.bot.clock(), {})
+
+    def _housekeeping(self) -> None:
+        store = self.bot.store
+        messages = store.prune_processed(older_than=KEEP_PROCESSED)
+        jobs = store.prune_jobs()
+        log.info("housekeeping: forgot %d processed messages and %d finished jobs", messages, jobs)
+        store.schedule_job(HOUSEKEEPING, HOUSEKEEPING, self.bot.clock() + HOUSEKEEPING_EVERY, {})
 
     # -- events -----------------------------------------------------------------------------------------
 

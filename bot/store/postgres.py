@@ -467,6 +467,10 @@ class PostgresStore:
             ).fetchone()
         return Job(row[0], row[1], row[2], json.loads(row[3]), row[4]) if row else None
 
+    def prune_jobs(self, *, older_than: timedelta = timedelta(days=30)) -> int:
+        with self._pool.connection() as conn:
+            return conn.execute("DELETE FROM jobs WHERE done_at < %s", [self._clock() - older_than]).rowcount
+
     def count_jobs(self, kind: str | None = None) -> int:
         sql, params = "SELECT count(*) FROM jobs WHERE done_at IS NULL", []
         if kind is not None:

@@ -588,6 +588,13 @@ class SQLiteStore:
             Job(row[0], row[1], datetime.fromisoformat(row[2]), json.loads(row[3]), row[4]) if row else None
         )
 
+    def prune_jobs(self, *, older_than: timedelta = timedelta(days=30)) -> int:
+        """Forget jobs done more than ``older_than`` ago. Done jobs are kept that long because their keys
+        de-duplicate Cadence's webhook events, which it retries for days, not weeks."""
+        cutoff = timestamp(self._clock() - older_than)
+        with self._write() as db:
+            return db.execute("DELETE FROM jobs WHERE done_at < ?", [cutoff]).rowcount
+
     def count_jobs(self, kind: str | None = None) -> int:
         """Jobs not done yet (due or not), of ``kind`` if given: the worker's backlog."""
         sql, params = "SELECT count(*) FROM jobs WHERE done_at IS NULL", []

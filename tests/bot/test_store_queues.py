@@ -164,3 +164,16 @@ def test_count_jobs_is_the_backlog_by_kind(store: Store) -> None:
     store.schedule_job("reminder:2", "reminder", T0 + timedelta(days=1), {})
     store.cancel_job("reminder:2")
     assert (store.count_jobs(), store.count_jobs("reminder"), store.count_jobs("cadence_event")) == (2, 1, 1)
+
+
+def test_finished_jobs_are_forgotten_after_a_month_and_pending_ones_never(store: Store, clock: Clock) -> None:
+    store.add_job("event:old", "cadence_event", T0, {})
+    [job] = store.claim_jobs()
+    store.finish_job(job.key)
+    store.schedule_job("reminder:far", "reminder", T0 + timedelta(days=90), {})
+    clock.now += timedelta(days=29)
+    assert store.prune_jobs() == 0
+    assert not store.add_job("event:old", "cadence_event", T0, {}), "still de-duplicates a retried event"
+    clock.now += timedelta(days=2)
+    assert store.prune_jobs() == 1
+    assert store.get_job("reminder:far") is not None

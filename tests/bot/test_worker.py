@@ -19,7 +19,7 @@ from bot.config import Settings, TenantConfig
 from bot.dialog import Stage
 from bot.service import Bot, open_bot
 from bot.types import Inbound
-from bot.worker import Worker
+from bot.worker import HOUSEKEEPING, HOUSEKEEPING_EVERY, Worker
 from cadence_adapter import CadenceClient, sign
 from cadence_adapter.sandbox import create_app as create_sandbox
 from cadence_adapter.sandbox.server import serving
@@ -235,3 +235,27 @@ async def test_no_reminder_for_a_booking_inside_the_lead_time(setup: Setup) -> N
         [booking] = await keyed.list_bookings()
     assert bot.store.get_job(f"reminder:{booking.id}") is None
     await bot.aclose()
+
+
+@pytest.mark.anyio
+async def test_housekeeping_forgets_old_processed_messages_hourly_in_one_process(setup: Setup) -> None:
+    # Two processes on one database; the booking is inside the lead time, so no reminder is due.
+    bot, other = setup.open(reminder_lead_hours=48), setup.open(reminder_lead_hours=48)
+    workers = [Worker(bot, {}), Worker(other, {})]
+    await book(bot)
+    for worker in workers:
+        await worker.start()  # plans the first housekeeping; a second plan changes nothing
+        await worker.stop()
+    job = bot.store.get_job(HOUSEKEEPING)
+    assert job is not None and job.run_at == NOW
+
+    setup.now[0] = NOW + timedelta(days=8)  # the booking turns are now too old to be redelivered
+    ran = [await worker.run_once() for worker in workers]
+    assert sorted(ran) == [0, 1], "one process did it"
+    [(left,)] = bot.store._db.execute("SELECT count(*) FROM processed_messages").fetchall()
+    assert left == 0, "the booking turns' message ids are forgotten"
+    job = bot.store.get_job(HOUSEKEEPING)
+    assert job is not None and job.run_at == setup.now[0] + HOUSEKEEPING_EVERY, "and comes back in an hour"
+    assert await workers[0].run_once() == 0
+    await bot.aclose()
+    await other.aclose()
