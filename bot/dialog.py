@@ -196,9 +196,12 @@ class Dialog:
         try:
             await self._dispatch(turn)
         except (Unavailable, RateLimited):
-            # Keep what we had, remember the message, and let "try again" replay it.
+            # Keep what we had, remember the message, and let "try again" replay it. A "try again" that
+            # failed too (before or during its replay) keeps the message it was meant to replay.
             kept = Conversation.model_validate(state) if state else self._fresh(profile, inbound)
-            kept.retry = Retry(text=inbound.text[:MAX_TEXT], choice=inbound.choice)
+            command = detect_command(" ".join(inbound.text[:MAX_TEXT].split()), turn.languages)
+            if kept.retry is None or command is None or command.kind is not CommandKind.TRY_AGAIN:
+                kept.retry = Retry(text=inbound.text[:MAX_TEXT], choice=inbound.choice)
             apology = Reply(text=t(kept.language, "unavailable"))
             return Outcome(state=kept.model_dump(mode="json"), replies=(apology,))
         turn.conv.retry = None
