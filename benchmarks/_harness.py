@@ -22,7 +22,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +34,10 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 if str(REPO) not in sys.path:
     sys.path.append(str(REPO))
 
-NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
-"""Monday 1 June 2026, 08:00 UTC (09:00 in Lisbon): every benchmark's fixed "now", as in the tests."""
+# The tests' salon and fixed "now" (Monday 1 June 2026, 08:00 UTC): one seed for tests and benchmarks.
+from tests.conftest import NOW, SALON_KEY, salon_seed  # noqa: E402  (needs the repository root on sys.path)
 
 TENANT = "salon"
-SALON_KEY = "ck_bench_salon_key"
 
 TIMES = (
     "9am", "9:30am", "10am", "10:30am", "11am", "11:30am", "12pm", "12:30pm",
@@ -53,43 +52,6 @@ CONVERSATION_TAIL = ("Pat Patient", "pat@example.com", "yes")
 
 def fixed_clock() -> datetime:
     return NOW
-
-
-def salon_seed() -> dict[str, Any]:
-    """The tests' salon (tests/conftest.py): Lisbon, two stylists, Mon-Sat 09:00-18:00 with lunch."""
-    hours = {
-        day: [["09:00", "13:00"], ["14:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat")
-    }
-    return {
-        "orgs": [
-            {
-                "id": "org_salon",
-                "slug": TENANT,
-                "name": "Studio Salon",
-                "timezone": "Europe/Lisbon",
-                "api_keys": [SALON_KEY],
-                "services": [
-                    {"id": "svc_cut", "name": "Haircut", "duration_minutes": 30},
-                    {"id": "svc_colour", "name": "Colour", "duration_minutes": 90},
-                    {"id": "svc_beard", "name": "Beard trim", "duration_minutes": 15},
-                ],
-                "practitioners": [
-                    {
-                        "id": "prac_ana",
-                        "name": "Ana",
-                        "service_ids": ["svc_cut", "svc_colour"],
-                        "hours": hours,
-                    },
-                    {
-                        "id": "prac_rui",
-                        "name": "Rui",
-                        "service_ids": ["svc_cut", "svc_beard"],
-                        "hours": hours,
-                    },
-                ],
-            }
-        ]
-    }
 
 
 def settings(**overrides: Any) -> Any:
