@@ -131,28 +131,15 @@ class PostgresStore:
         connect_timeout: float = 10.0,
     ) -> None:
         self._clock = clock
-        # Autocommit: a one-statement call is its own transaction; several statements use conn.transaction().
-        settings = {"connect_timeout": int(connect_timeout), "autocommit": True}
-        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
-            _with_options(url, "-c TimeZone=UTC"),
-            min_size=1,
-            max_size=pool_size,
-            kwargs=settings,
-            check=ConnectionPool.check_connection,
-            timeout=connect_timeout,
-            open=False,
-            name="cadence-bot",
-        )
+        self._pool = _new_pool(url, "-c TimeZone=UTC", 1, pool_size, connect_timeout, "cadence-bot")
         lock_timeout_ms = int(lock_timeout.total_seconds() * 1000)
-        self._lock_pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
-            _with_options(url, f"-c TimeZone=UTC -c lock_timeout={lock_timeout_ms}"),
-            min_size=0,
-            max_size=turn_slots,
-            kwargs=settings,
-            check=ConnectionPool.check_connection,
-            timeout=connect_timeout,
-            open=False,
-            name="cadence-bot-turns",
+        self._lock_pool = _new_pool(
+            url,
+            f"-c TimeZone=UTC -c lock_timeout={lock_timeout_ms}",
+            0,
+            turn_slots,
+            connect_timeout,
+            "cadence-bot-turns",
         )
         self._turn_slots = threading.BoundedSemaphore(turn_slots)
         self._pool.open(wait=True, timeout=connect_timeout)
@@ -501,6 +488,23 @@ class PostgresStore:
 
 
 # -- one turn's statements ----------------------------------------------------------------------------------
+
+
+def _new_pool(
+    url: str, options: str, min_size: int, max_size: int, connect_timeout: float, name: str
+) -> ConnectionPool[psycopg.Connection[Any]]:
+    """A pool, not yet open, of autocommit connections (a one-statement call is its own transaction;
+    several statements use ``conn.transaction()``), checked before each use."""
+    return ConnectionPool(
+        _with_options(url, options),
+        min_size=min_size,
+        max_size=max_size,
+        kwargs={"connect_timeout": int(connect_timeout), "autocommit": True},
+        check=ConnectionPool.check_connection,
+        timeout=connect_timeout,
+        open=False,
+        name=name,
+    )
 
 
 def _with_options(url: str, options: str) -> str:
