@@ -206,9 +206,13 @@ def match_choice(
         # a number that is neither a position nor an hour may still be in a label ("60 min")
         return found if found is not None else _by_label(folded, core, options)
     if any(t is not None for t in timed):
-        found = _by_time(text, timed, languages, now, tz)
-        if found is not None:
-            return found
+        asked = _asked_time(text, languages, now, tz)
+        if asked is not None:
+            hits = [i for i, t in enumerate(timed) if t is not None and (t.hour, t.minute) == asked]
+            if len(hits) == 1:
+                return hits[0]
+            if not hits:  # a time none of the options has: "9:15 AM" is not "11:15 AM" with a typo
+                return None
     bare = _BARE_NUMBER.match(core)  # "2 please"
     if bare is not None:
         found = _bare_number(int(bare.group(1)), timed)
@@ -248,22 +252,12 @@ def _bare_number(n: int, times: list[time | None]) -> int | None:
     return None
 
 
-def _by_time(
-    text: str,
-    times: list[time | None],
-    languages: Sequence[str],
-    now: datetime | None,
-    tz: str | ZoneInfo | None,
-) -> int | None:
+def _asked_time(
+    text: str, languages: Sequence[str], now: datetime | None, tz: str | ZoneInfo | None
+) -> tuple[int, int] | None:
+    """The time of day the reply names ("3pm", "15:00", "half past 3"), if it names one."""
     when = interpret_when(text, now or datetime(2000, 1, 3, 0, 0), tz, languages)
-    if when.time is None:
-        return None
-    hits = [
-        i
-        for i, t in enumerate(times)
-        if t is not None and (t.hour, t.minute) == (when.time.hour, when.time.minute)
-    ]
-    return hits[0] if len(hits) == 1 else None
+    return None if when.time is None else (when.time.hour, when.time.minute)
 
 
 def _label_score(folded: str, core: str, label: str) -> float:

@@ -78,6 +78,10 @@ class Store(Protocol):
     def claim_inbound(
         self, *, channel: str | None = None, lease: timedelta = ..., limit: int = 100
     ) -> list[Inbound]: ...
+    def renew_inbound(self, channel: str, message_ids: Sequence[str], *, lease: timedelta) -> None:
+        """Extend the lease on messages still being processed: a live process keeps what it holds, a
+        dead one's messages are free for others (or its successor) after ``lease``."""
+        ...
     def finish_inbound(self, channel: str, message_id: str) -> None: ...
 
     # jobs: reminders, notifications, webhook events

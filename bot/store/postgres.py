@@ -388,6 +388,15 @@ class PostgresStore:
             ).fetchall()
         return [Inbound.model_validate_json(inbound) for _, inbound in sorted(rows, key=lambda row: row[0])]
 
+    def renew_inbound(self, channel: str, message_ids: Sequence[str], *, lease: timedelta) -> None:
+        if not message_ids:
+            return
+        with self._pool.connection() as conn:
+            conn.execute(
+                "UPDATE inbox SET lease_until = %s WHERE channel = %s AND message_id = ANY(%s)",
+                [self._clock() + lease, channel, list(message_ids)],
+            )
+
     def finish_inbound(self, channel: str, message_id: str) -> None:
         with self._pool.connection() as conn:
             conn.execute("DELETE FROM inbox WHERE channel = %s AND message_id = %s", [channel, message_id])

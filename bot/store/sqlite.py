@@ -497,6 +497,17 @@ class SQLiteStore:
                 )
         return [Inbound.model_validate_json(row[2]) for row in rows]
 
+    def renew_inbound(self, channel: str, message_ids: Sequence[str], *, lease: timedelta) -> None:
+        """Extend our lease on messages still being processed."""
+        if not message_ids:
+            return
+        marks = ", ".join("?" * len(message_ids))
+        with self._write() as db:
+            db.execute(
+                f"UPDATE inbox SET lease_until = ? WHERE channel = ? AND message_id IN ({marks})",
+                [timestamp(self._clock() + lease), channel, *message_ids],
+            )
+
     def finish_inbound(self, channel: str, message_id: str) -> None:
         """The message is answered: forget it."""
         with self._write() as db:

@@ -105,10 +105,12 @@ class TelegramOptions:
     burst: int = 3
     poll_timeout: int = 30
     """Long-polling timeout for ``getUpdates``, in seconds."""
-    resume_every: float = 30.0
-    resume_lease: timedelta = timedelta(minutes=2)
-    """How long a resumed message is ours before another process may take it over."""
-    """How often the inbox is swept for updates whose processing was interrupted."""
+    resume_every: float = 2.0
+    """How often the inbox is swept for updates whose processing was interrupted, and the leases on
+    the updates in progress here are renewed."""
+    resume_lease: timedelta = timedelta(seconds=10)
+    """How long an update accepted or resumed here is ours unless renewed: the longest a process that
+    died keeps its updates from its successor (or another process)."""
     grace: float = 10.0
     """How long :meth:`TelegramChannel.stop` waits for turns in progress before cancelling them."""
     retries: int = 5
@@ -264,7 +266,9 @@ class TelegramChannel:
                 self._spawn(self._answer(parsed.tap))
             return True
         try:
-            fresh = await asyncio.to_thread(self.bot.store.enqueue_inbound, parsed.inbound)
+            fresh = await asyncio.to_thread(
+                partial(self.bot.store.enqueue_inbound, parsed.inbound, lease=self.options.resume_lease)
+            )
         except Exception as exc:
             log.error("telegram update %s not stored: %s", update.update_id, type(exc).__name__)
             self.bot.metrics.inc("cadence_bot_errors_total", kind="telegram_store")
@@ -305,6 +309,14 @@ class TelegramChannel:
     async def _resume_loop(self) -> None:
         while True:
             try:
+                if self._inflight:  # still ours: renewed before the lease runs out
+                    renew = partial(
+                        self.bot.store.renew_inbound,
+                        CHANNEL,
+                        sorted(self._inflight),
+                        lease=self.options.resume_lease,
+                    )
+                    await asyncio.to_thread(renew)
                 await self.resume()
             except Exception as exc:
                 log.error("telegram resume failed: %s", type(exc).__name__)

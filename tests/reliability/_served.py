@@ -2,9 +2,10 @@
 Telegram private chats that build the updates a customer's phone would send (typed text, a tap on a
 button the bot really sent).
 
-Both tests deliver updates over HTTP to ``POST /telegram/webhook`` with the secret header, exactly as
-Telegram does; how they wait for the bot differs (the race serves the bot in-process and uses the
-channel's ``on_done`` seam, the crash test only sees what reaches the fake Bot API).
+Both run the real ``cadence-bot serve`` (:class:`ServeProcess`, configured by its environment only),
+deliver updates over HTTP to ``POST /telegram/webhook`` with the secret header as Telegram does, and
+know a turn is answered by what reaches the fake Bot API. The race runs the sandbox in a child process
+(:func:`sandbox_process`), so that the bot, the sandbox and this process each get a CPU.
 """
 
 from __future__ import annotations

@@ -504,7 +504,10 @@ def test_kill_9_mid_conversation_loses_nothing_and_repeats_nothing(world: World)
             text for update in customer.chat.updates for text in again.get(str(update["update_id"]), [])
         }
         assert [t for t in repeats if t not in excused] == [], (customer.name, sent, report)
-        repeated[customer.name] = [text.splitlines()[0][:30] for text in repeats]
+        repeated[customer.name] = [
+            f"{text[:24]!r}: messages {[n for n, t in enumerate(sent, 1) if t == text]} of {len(sent)}"
+            for text in repeats
+        ]
     print(f"sent again after a resume (at least once, by design): {repeated}")
     print(
         f"redelivered POSTs: {[c.redelivered for c in customers]}; booking answers {killer.booking_answers}"
