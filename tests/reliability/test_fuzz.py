@@ -108,7 +108,8 @@ RSS_BOUND = 24 * 1024 * 1024
 SMS_MAX_BODY = 64 * 1024
 UNMAPPED_NUMBER = "+351210000099"
 """An SMS number no tenant has: with no default tenant, its texters are asked for the business."""
-WAIT = 15.0
+WAIT = 60.0
+"""Seconds an update may take before it counts as never processed (generous: a loaded CI machine)."""
 
 # -- what customers send -----------------------------------------------------------------------------
 
