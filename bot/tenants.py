@@ -106,6 +106,13 @@ class TenantDirectory:
             self._public[slug] = client
         return client
 
+    def _client_for_lookup(self, slug: str) -> CadencePublicClient:
+        """A client for a slug that may not exist: kept only once Cadence knows the tenant, so slugs
+        customers make up ("/start anything") don't each leave a client behind."""
+        return self._public.get(slug) or CadencePublicClient(
+            self.base_url, slug, http=self._http, retry=self._retry
+        )
+
     def keyed(self, slug: str) -> CadenceClient | None:
         """The org-key client, when the tenant has a key configured (managing bookings needs it)."""
         key = self.settings.tenant(slug).org_api_key
@@ -128,13 +135,14 @@ class TenantDirectory:
         cached = self._cache.get(slug)
         if cached is not None and now - cached.fetched_at < self._ttl:
             return cached
-        client = self.public(slug)
+        client = self._client_for_lookup(slug)
         try:
             org = await client.get_org()
         except NotFound:
             return None
         services = tuple(s for s in await client.list_services() if s.active)
         practitioners = tuple(await client.list_practitioners())
+        self._public[slug] = client
         info = TenantInfo(org, services, practitioners, self.settings.tenant(slug), now)
         self._cache[slug] = info
         return info
