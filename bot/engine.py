@@ -1,4 +1,4 @@
-"""One turn: dedupe -> lock -> load -> step -> commit -> replies.
+"""One turn: lock -> dedupe -> load -> step -> commit -> replies.
 
 Turns of one conversation never interleave: in this process an ``anyio.Lock`` per ``(channel, chat_id)``
 (FIFO, dropped when nobody holds or waits for it), then the store's :meth:`~bot.store.Store.turn_lock`
@@ -35,6 +35,9 @@ class TurnResult:
     replies: tuple[Reply, ...]
     duplicate: bool = False
     """True when the message had been processed before: ``replies`` are the ones sent then."""
+    superseded: bool = False
+    """With ``duplicate``: a later message of the chat has been processed since, so ``replies`` are
+    stale (a channel resuming an interrupted send should not send them now)."""
 
 
 def default_fallback(inbound: Inbound) -> Reply:
@@ -57,8 +60,8 @@ class Engine:
 
     async def handle(self, inbound: Inbound) -> TurnResult:
         ids = (inbound.channel, inbound.chat_id, inbound.message_id)
-        if (done := await self._done(*ids)) is not None:
-            return done
+        # Dedupe happens once, under the lock: checking before it too would cost every turn a store
+        # round trip to spare the rare redelivery a wait for the lock.
         async with (
             self._locks.hold((inbound.channel, inbound.chat_id)),
             self._store.turn_lock(inbound.channel, inbound.chat_id),
@@ -86,7 +89,10 @@ class Engine:
 
     async def _done(self, channel: str, chat_id: str, message_id: str) -> TurnResult | None:
         replies = await anyio.to_thread.run_sync(self._store.processed_replies, channel, chat_id, message_id)
-        return TurnResult(replies, duplicate=True) if replies is not None else None
+        if replies is None:
+            return None
+        superseded = await anyio.to_thread.run_sync(self._store.superseded, channel, chat_id, message_id)
+        return TurnResult(replies, duplicate=True, superseded=superseded)
 
 
 def _log_failure(inbound: Inbound, exc: Exception) -> None:

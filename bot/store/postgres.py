@@ -237,6 +237,17 @@ class PostgresStore:
             ).fetchone()
         return load_replies(row[0]) if row is not None else None
 
+    def superseded(self, channel: str, chat_id: str, message_id: str) -> bool:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT 1 FROM processed_messages AS later JOIN processed_messages AS this"
+                " ON later.channel = this.channel AND later.chat_id = this.chat_id"
+                " WHERE this.channel = %s AND this.chat_id = %s AND this.message_id = %s"
+                " AND later.processed_at > this.processed_at LIMIT 1",
+                [channel, chat_id, message_id],
+            ).fetchone()
+        return row is not None
+
     def owned_bookings(
         self, channel: str, chat_id: str, tenant: str | None = None, *, include_cancelled: bool = False
     ) -> list[OwnedBooking]:

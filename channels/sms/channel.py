@@ -65,12 +65,14 @@ class SmsOptions:
     reply_budget: float = 10.0
     """Seconds a turn may take before the webhook answers "One moment..." and the replies go by REST.
     Twilio waits at most 15 s for the answer; keep a margin for the network."""
-    resume_every: float = 30.0
-    resume_lease: timedelta = timedelta(minutes=2)
-    """How long a resumed message is ours before another process may take it over."""
-    """Seconds between looks at the inbox for messages accepted but never answered (a crash)."""
-    lease: timedelta = timedelta(minutes=2)
-    """How long an accepted message is ours before another look at the inbox may take it over."""
+    resume_every: float = 2.0
+    """Seconds between looks at the inbox for messages accepted but never answered (a crash), which
+    also renew the leases on the messages in progress here."""
+    resume_lease: timedelta = timedelta(seconds=10)
+    """How long a message accepted or resumed here is ours unless renewed: the longest a process that
+    died keeps its messages from its successor (or another process)."""
+    retry_after: timedelta = timedelta(minutes=2)
+    """How long a message whose late answer failed (Twilio down) waits in the inbox before another try."""
     max_attempts: int = 5
     """Tries at a late answer (the turn, then sending it) before the message is given up on."""
     max_body: int = 64 * 1024
@@ -281,7 +283,8 @@ class SmsChannel:
             sender_phone=phone,
             tenant=self._numbers.get(texted),
         )
-        fresh = await asyncio.to_thread(self.bot.store.enqueue_inbound, inbound, lease=self.options.lease)
+        enqueue = partial(self.bot.store.enqueue_inbound, inbound, lease=self.options.resume_lease)
+        fresh = await asyncio.to_thread(enqueue)
         if not fresh:
             log.info("SMS %s redelivered: already answered or being answered", sid)
             return _twiml([])
@@ -322,7 +325,10 @@ class SmsChannel:
                     log.exception("SMS %s: turn failed", inbound.message_id)
                     await self._failed(inbound)
                     return ()
-                replies = () if result.duplicate and not resumed else result.replies
+                # Resumed: the replies may never have gone out, so send them again, unless the chat
+                # has moved on since (they would be stale).
+                stale = result.duplicate and (not resumed or result.superseded)
+                replies = () if stale else result.replies
                 if late.value:
                     await self._deliver(inbound, replies)
                     return ()
@@ -349,6 +355,11 @@ class SmsChannel:
         if failures < self.options.max_attempts:
             self._failures[inbound.message_id] = failures
             log.info("SMS %s: retried from the inbox (attempt %d failed)", inbound.message_id, failures)
+            self._inflight.discard(inbound.message_id)  # so the sweep does not shorten the wait again
+            wait = partial(
+                self.bot.store.renew_inbound, CHANNEL, [inbound.message_id], lease=self.options.retry_after
+            )
+            await asyncio.to_thread(wait)
             return
         self._failures.pop(inbound.message_id, None)
         log.error("SMS %s: gave up after %d attempts; not answered", inbound.message_id, failures)
@@ -359,6 +370,14 @@ class SmsChannel:
     async def _resume_loop(self) -> None:
         while True:
             try:
+                if self._inflight:  # still ours: renewed before the lease runs out
+                    renew = partial(
+                        self.bot.store.renew_inbound,
+                        CHANNEL,
+                        sorted(self._inflight),
+                        lease=self.options.resume_lease,
+                    )
+                    await asyncio.to_thread(renew)
                 await self.resume()
             except Exception:
                 log.exception("resuming SMS messages failed")

@@ -129,6 +129,23 @@ async def test_the_same_message_twice_runs_the_step_once(store: Store, clock: Fa
     assert store.load("telegram", "c1").state == {"n": 1}
 
 
+async def test_a_duplicate_says_whether_the_chat_has_moved_on_since(store: Store, clock: FakeClock) -> None:
+    """A channel resuming an interrupted send re-sends a turn's replies only while they are current."""
+    engine = Engine(store, Counter(), clock=clock)
+    first = await engine.handle(msg("m1"))
+    assert await engine.handle(msg("m1")) == TurnResult(first.replies, duplicate=True, superseded=False)
+
+    clock.now += timedelta(seconds=5)
+    second = await engine.handle(msg("m2", text="next"))
+    clock.now += timedelta(seconds=5)
+
+    assert await engine.handle(msg("m1")) == TurnResult(first.replies, duplicate=True, superseded=True)
+    assert await engine.handle(msg("m2")) == TurnResult(second.replies, duplicate=True, superseded=False)
+    other_chat = await engine.handle(msg("m3", chat="c2"))
+    assert other_chat.superseded is False and not store.superseded("telegram", "c2", "m3")
+    assert store.superseded("telegram", "c1", "m1") and not store.superseded("telegram", "c1", "nope")
+
+
 async def test_a_redelivery_racing_the_original_runs_the_step_once(store: Store, clock: FakeClock) -> None:
     class Slow(Counter):
         async def pause(self, inbound: Inbound) -> None:

@@ -67,6 +67,25 @@ def test_inbox_keeps_a_message_until_finished_and_hands_it_over_after_a_crash(
     assert restarted.claim_inbound() == []
 
 
+def test_a_renewed_lease_keeps_a_message_from_other_processes_until_it_lapses(
+    opened: Callable[[], Store], clock: Clock
+) -> None:
+    mine, other = opened(), opened()
+    lease = timedelta(seconds=10)
+    assert mine.enqueue_inbound(message("m1"), lease=lease)
+    assert mine.enqueue_inbound(message("m2"), lease=lease)
+    taken: list[str] = []
+    for _ in range(5):  # the owner renews every few seconds while it processes m1, not m2
+        clock.now += timedelta(seconds=4)
+        mine.renew_inbound("telegram", ["m1"], lease=lease)
+        mine.renew_inbound("telegram", [], lease=lease)  # nothing in flight: a no-op
+        taken += [m.message_id for m in other.claim_inbound(lease=lease)]
+    assert taken == ["m2"], "m2's lease lapsed; m1's never did"
+    other.finish_inbound("telegram", "m2")
+    clock.now += timedelta(seconds=11)  # the owner died: its renewals stop
+    assert [m.message_id for m in other.claim_inbound(lease=lease)] == ["m1"]
+
+
 def test_a_processed_message_is_not_queued_again(store: Store) -> None:
     outcome = Outcome(state={"stage": "service"}, replies=(Reply(text="hello"),))
     assert store.commit_turn("telegram", "42", "m1", outcome)

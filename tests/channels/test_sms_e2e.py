@@ -290,7 +290,11 @@ def test_a_late_answer_waits_out_a_twilio_outage(world: World) -> None:
         wait_until(lambda: world.fake.requests >= 1, 10, "the late answer to be tried")
         assert world.fake.sent_to(PAT) == []
         world.cadence.delay, world.fake.outage = 0, False
-        world.now[0] += timedelta(minutes=3)  # the message's lease runs out: it is picked up again
+        tries = world.fake.requests
+        world.now[0] += timedelta(seconds=30)
+        time.sleep(0.5)
+        assert world.fake.requests == tries, "an outage is not hammered: the next try waits"
+        world.now[0] += timedelta(minutes=3)  # the wait is over: it is picked up again
         [late] = world.fake.wait_for(PAT, 1, timeout=10)
         assert "You're booked" in late.body
         time.sleep(0.5)
@@ -372,9 +376,13 @@ def test_a_message_accepted_before_a_crash_is_answered_by_rest(world: World) -> 
         sender_phone=PAT,
         tenant="salon",
     )
-    assert store.enqueue_inbound(accepted, lease=timedelta(0))  # its process died before answering
+    # Accepted by a process that died before answering: its short lease is no longer renewed.
+    assert store.enqueue_inbound(accepted, lease=SmsOptions().resume_lease)
     store.close()
     with world.serve():
+        time.sleep(0.5)
+        assert world.fake.sent_to(PAT) == [], "still leased to the process that accepted it"
+        world.now[0] += timedelta(seconds=11)  # seconds, not minutes, after the crash
         [sent] = world.fake.wait_for(PAT, 1, timeout=10)
         assert "Studio Salon" in sent.body and "name" in sent.body
         assert_fits([sent.body])

@@ -150,6 +150,36 @@ def test_a_restart_between_the_200_and_the_reply_still_replies_once(telegram_wor
         assert "Colour" in world.fake.sent(pat.chat_id)[-1]["text"]
 
 
+@pytest.mark.parametrize("customer_wrote_again", [False, True])
+def test_replies_that_never_went_out_are_resent_unless_the_chat_moved_on(
+    telegram_world: TelegramWorld, customer_wrote_again: bool
+) -> None:
+    """A turn committed while Telegram was down is resumed from the inbox: its replies go out then, at
+    least once; but not if the customer has written again and been answered since (they'd be stale)."""
+    world = telegram_world
+    with world.serve() as served:
+        pat = served.customer(world)
+        pat.start("salon")
+        for _ in range(6):  # every try of the next reply fails: Telegram is down
+            world.fake.fail_next("sendMessage", status=500)
+        stale = pat.message_update(text="haircut")
+        pat.act(stale, "haircut")  # committed, not delivered; kept in the inbox, leased 10 s
+        asked_when = [m for m in world.fake.sent(pat.chat_id) if "When" in m["text"]]
+        assert asked_when == [], "nothing went out while Telegram was down"
+        if customer_wrote_again:
+            world.now[0] += timedelta(seconds=1)
+            pat.say("colour tomorrow at 3pm")
+        before = texts(world.fake.sent(pat.chat_id))
+        served.done.discard(str(stale["update_id"]))
+        world.now[0] += timedelta(minutes=1)  # the lease runs out: the sweep resumes it
+        pat.wait_done(stale)
+        resent = texts(world.fake.sent(pat.chat_id))[len(before) :]
+    if customer_wrote_again:
+        assert resent == []
+    else:
+        assert len(resent) == 1 and "haircut" in resent[0].lower() and "when" in resent[0].lower(), resent
+
+
 def test_an_update_delivered_three_times_books_once(telegram_world: TelegramWorld) -> None:
     world = telegram_world
     with world.serve() as served:
