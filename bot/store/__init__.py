@@ -82,6 +82,7 @@ class Store(Protocol):
         """Extend the lease on messages still being processed: a live process keeps what it holds, a
         dead one's messages are free for others (or its successor) after ``lease``."""
         ...
+
     def finish_inbound(self, channel: str, message_id: str) -> None: ...
 
     # jobs: reminders, notifications, webhook events
