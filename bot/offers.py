@@ -145,12 +145,10 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
 
 def _window(start: datetime, end: datetime, now: datetime, reach: Reach) -> tuple[datetime, datetime]:
     """``start``-``end`` cut to what Cadence accepts and the bot books: from now, inside the horizon, at
-    most 31 days; never empty (now is before the horizon's end, so the cut leaves at least that)."""
+    most 31 days. Never empty for an ``end`` after now: callers pass the end of a reachable day (today's
+    at the earliest) or a span from now, and the horizon ends a year after today."""
     start = max(start, now.astimezone(UTC))
-    end = min(end, reach.end, start + _MAX_SPAN)
-    if end <= start:  # asked about days that are gone or out of reach: the coming days instead
-        end = min(start + _DEFAULT_SPAN, reach.end)
-    return start, end
+    return start, min(end, reach.end, start + _MAX_SPAN)
 
 
 def _reachable_days(want: Want, reach: Reach) -> tuple[date, ...]:
