@@ -357,6 +357,7 @@ async def test_unknown_tenant_gets_a_clear_answer_and_a_retry(world: World) -> N
     assert "Which business" in await chat.send("hello")
     assert "couldn't find" in await chat.send("Nonexistent Bakery")
     assert "Studio Salon" in await chat.send("salon")
+    assert list(bot.directory._public) == ["salon"]  # no client kept for each made-up name
 
 
 async def test_spanish_conversation(world: World) -> None:
