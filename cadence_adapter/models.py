@@ -38,9 +38,10 @@ def _aware_utc(value: datetime) -> datetime:
 
 
 def _from_text(value: Any) -> Any:
-    """ISO-8601 text straight to an aware UTC datetime. ``datetime.fromisoformat`` (C) is about twice as
-    fast as pydantic's parser followed by ``astimezone`` from pydantic's own tzinfo, and an availability
-    answer holds two instants per slot. Anything else is left to pydantic (and ``_aware_utc`` after it)."""
+    """ISO-8601 text straight to an aware UTC datetime. ``datetime.fromisoformat`` (C) and the stdlib's
+    UTC skip pydantic's parser and ``astimezone`` from pydantic's own tzinfo: an availability answer of
+    750 slots validates in about 1.7 ms instead of 2.5 (measured, issue 8). Anything else is left to
+    pydantic (and ``_aware_utc`` after it)."""
     if isinstance(value, str):
         try:
             return _aware_utc(datetime.fromisoformat(value))
