@@ -601,7 +601,7 @@ class Dialog:
         if not isinstance(want, Want):  # past, or beyond the horizon: say so rather than search
             conv.want = None
             last = format_day(reach.last, turn.lang, with_year=True)
-            self._prompt(turn, Stage.WHEN, t(turn.lang, f"day_{want}", last=last), ())
+            self._prompt(turn, Stage.WHEN, t(turn.lang, f"day_{want}", day=last), ())
             return False
         if conv.want is not None:
             conv.want = want  # kept cut to the reachable days: a follow-up ("at 5pm?") refines those
