@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,7 +38,16 @@ from bot.nlu.contact import extract_email, extract_name, extract_phone
 from bot.nlu.request import Request, extract_request
 from bot.nlu.when import When, interpret_when
 from bot.nlu.yesno import interpret_yes_no
-from bot.offers import Offer, Want, fetch_range, page, plan_offer
+from bot.offers import (
+    Offer,
+    Reach,
+    Want,
+    fetch_range,
+    lookaround_range,
+    page,
+    page_range,
+    plan_offer,
+)
 from bot.render import customer_zone, format_day, format_duration, format_slot, format_time_of_day, zone_city
 from bot.tenants import TenantDirectory, TenantInfo
 from bot.types import Inbound, Option, Outcome, OwnedBooking, Profile, Reply
@@ -587,10 +596,20 @@ class Dialog:
     async def _offer(self, turn: Turn, intro: str | None = None) -> bool:
         """Offer slots for the request; True when the exact slot asked for is open (and now chosen)."""
         conv = turn.conv
-        want = conv.want or Want()
-        start, end = fetch_range(want, turn.zone, turn.now)
-        slots = await self._availability(turn, start, end)
+        reach = Reach.at(turn.now, turn.zone)
+        want = reach.fit(conv.want or Want())
+        if not isinstance(want, Want):  # past, or beyond the horizon: say so rather than search
+            conv.want = None
+            last = format_day(reach.last, turn.lang, with_year=True)
+            self._prompt(turn, Stage.WHEN, t(turn.lang, f"day_{want}", day=last), ())
+            return False
+        if conv.want is not None:
+            conv.want = want  # kept cut to the reachable days: a follow-up ("at 5pm?") refines those
+        slots = await self._availability(turn, *fetch_range(want, turn.zone, turn.now))
         offer = plan_offer(slots, want, turn.zone, turn.now)
+        if not (offer.slots or offer.exact):  # nothing fits the days asked for: look around them
+            slots = await self._availability(turn, *lookaround_range(want, turn.zone, turn.now))
+            offer = plan_offer(slots, want, turn.zone, turn.now)
         if offer.exact is not None and intro is None:
             conv.slot = offer.exact
             return True
@@ -646,11 +665,9 @@ class Dialog:
             await self._ask_again(turn)
             return
         anchor = conv.slots[0].start if direction == "earlier" else conv.slots[-1].start
-        if direction == "earlier":
-            start, end = max(turn.now, anchor - timedelta(days=14)), anchor
-        else:
-            start, end = anchor + timedelta(minutes=1), anchor + timedelta(days=14)
-        found = page(await self._availability(turn, start, end), anchor, direction, turn.now)
+        window = page_range(anchor, direction, turn.zone, turn.now)
+        slots = await self._availability(turn, *window) if window else []
+        found = page(slots, anchor, direction, turn.now)
         if found:
             self._offer_slots(turn, found, t(turn.lang, f"offer_{direction}"))
         else:

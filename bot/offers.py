@@ -3,6 +3,12 @@
 A customer who asks for a day sees up to five slots spread across it (not five in a row); one who asks
 for a time sees that slot, or the nearest to it; one who asks for a window sees slots inside it; a day
 with nothing open yields the nearest days that have openings instead.
+
+Cadence is asked about as little as answers the request: first just the days asked for
+(:func:`fetch_range`), and the two weeks around them (:func:`lookaround_range`) only when those days have
+nothing that fits. Decoding and converting a month of slots on every request turn was most of a turn's
+overhead (issue 8). Every window these functions return is one Cadence accepts: ``to > from``, at most
+31 days, inside the booking horizon (:class:`Reach`).
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TypeVar
+from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
@@ -19,11 +25,29 @@ from cadence_adapter import Slot
 
 T = TypeVar("T")
 
-__all__ = ["MAX_OFFER", "Offer", "Want", "fetch_range", "page", "plan_offer", "spread"]
+__all__ = [
+    "HORIZON_DAYS",
+    "MAX_OFFER",
+    "Offer",
+    "Reach",
+    "Want",
+    "fetch_range",
+    "lookaround_range",
+    "page",
+    "page_range",
+    "plan_offer",
+    "spread",
+]
 
 MAX_OFFER = 5
+HORIZON_DAYS = 365
+"""How far ahead the bot books: today and the next 365 days. Businesses rarely publish hours further out,
+a yearly appointment fits, and Cadence's working hours repeat forever, so without a limit "31 dec 9999"
+would be offered slots."""
 _LOOKAROUND = timedelta(days=14)
+_DEFAULT_SPAN = timedelta(days=7)  # no day named: the coming week (Cadence's own default window)
 _MAX_SPAN = timedelta(days=31)  # Cadence's availability limit per request
+_MAX_DAYS = HORIZON_DAYS + 1  # a range is never spelled out beyond the horizon's length
 
 
 class Want(BaseModel):
@@ -39,12 +63,12 @@ class Want(BaseModel):
 
     @property
     def days(self) -> tuple[date, ...]:
-        """Every day the request names (a range spelled out), earliest first."""
+        """Every day the request names (a range spelled out, at most a horizon's worth), earliest first."""
         if self.dates:
             return tuple(sorted(self.dates))
         if self.date_range:
-            first, last = self.date_range
-            return tuple(first + timedelta(days=i) for i in range((last - first).days + 1))
+            first, last = sorted(self.date_range)
+            return tuple(first + timedelta(days=i) for i in range(min((last - first).days + 1, _MAX_DAYS)))
         return ()
 
     def merged(self, newer: Want) -> Want:
@@ -80,20 +104,92 @@ def _in_window(moment: datetime, window: tuple[time, time] | None) -> bool:
     return start <= clock < end if start < end else clock >= start or clock < end
 
 
+@dataclass(frozen=True)
+class Reach:
+    """The days the bot books, in the customer's zone: from today to :data:`HORIZON_DAYS` ahead."""
+
+    first: date
+    last: date
+    zone: ZoneInfo
+
+    @classmethod
+    def at(cls, now: datetime, zone: ZoneInfo) -> Reach:
+        today = now.astimezone(zone).date()
+        return cls(today, today + timedelta(days=HORIZON_DAYS), zone)
+
+    @property
+    def end(self) -> datetime:
+        """The instant the last bookable day ends."""
+        return _midnight(self.last + timedelta(days=1), self.zone)
+
+    def fit(self, want: Want) -> Want | Literal["past", "beyond"]:
+        """``want`` with its days cut to the reachable ones, or why none of them is reachable."""
+        if want.dates:
+            kept = tuple(d for d in want.dates if self.first <= d <= self.last)
+            if kept:
+                return want.model_copy(update={"dates": kept})
+            return "past" if max(want.dates) < self.first else "beyond"
+        if want.date_range:
+            first, last = sorted(want.date_range)
+            if last < self.first:
+                return "past"
+            if first > self.last:
+                return "beyond"
+            return want.model_copy(update={"date_range": (max(first, self.first), min(last, self.last))})
+        return want
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), zone).astimezone(UTC)
+
+
+def _window(start: datetime, end: datetime, now: datetime, reach: Reach) -> tuple[datetime, datetime]:
+    """``start``-``end`` cut to what Cadence accepts and the bot books: from now, inside the horizon, at
+    most 31 days. Never empty for an ``end`` after now: callers pass the end of a reachable day (today's
+    at the earliest) or a span from now, and the horizon ends a year after today."""
+    start = max(start, now.astimezone(UTC))
+    return start, min(end, reach.end, start + _MAX_SPAN)
+
+
+def _reachable_days(want: Want, reach: Reach) -> tuple[date, ...]:
+    fitted = reach.fit(want)
+    return fitted.days if isinstance(fitted, Want) else ()
+
+
 def fetch_range(want: Want, zone: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:
-    """The instants to ask Cadence about: the days asked for and two weeks around them, in one call."""
-    days = want.days
-    if days:
-        start = datetime.combine(days[0], time(0), zone) - _LOOKAROUND
-        end = datetime.combine(days[-1] + timedelta(days=1), time(0), zone) + _LOOKAROUND
+    """The instants to ask Cadence about first: just the days asked for, or the coming week when no
+    day was named. Never raises; always a window Cadence accepts (see :func:`_window`)."""
+    reach = Reach.at(now, zone)
+    days = _reachable_days(want, reach)
+    if not days:
+        return _window(now, now + _DEFAULT_SPAN, now, reach)
+    return _window(_midnight(days[0], zone), _midnight(days[-1] + timedelta(days=1), zone), now, reach)
+
+
+def lookaround_range(want: Want, zone: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:
+    """When the days asked for have nothing that fits: those days and two weeks around them, for the
+    nearest open days (or, with no day named, the next two weeks). Same guarantees as :func:`fetch_range`."""
+    reach = Reach.at(now, zone)
+    days = _reachable_days(want, reach)
+    if not days:
+        return _window(now, now + _LOOKAROUND, now, reach)
+    start = _midnight(days[0], zone) - _LOOKAROUND
+    return _window(start, _midnight(days[-1] + timedelta(days=1), zone) + _LOOKAROUND, now, reach)
+
+
+def page_range(
+    anchor: datetime, direction: str, zone: ZoneInfo, now: datetime
+) -> tuple[datetime, datetime] | None:
+    """The window for the next page before or after ``anchor`` (two weeks of it), or None when there is
+    nothing to ask about: "earlier" than an offer that is already in the past, "later" than the horizon."""
+    reach = Reach.at(now, zone)
+    if direction == "earlier":
+        start, end = max(anchor - _LOOKAROUND, now), anchor
     else:
-        start, end = now, now + _LOOKAROUND
-    start = max(start.astimezone(UTC), now.astimezone(UTC))
-    end = min(end.astimezone(UTC), start + _MAX_SPAN)
-    if end <= start:  # a request far in the future: look from its first day
-        start = datetime.combine(days[0], time(0), zone).astimezone(UTC)
-        end = start + _MAX_SPAN
-    return start, end
+        start = max(anchor + timedelta(minutes=1), now)
+        end = start + _LOOKAROUND
+    start, end = start.astimezone(UTC), min(end.astimezone(UTC), reach.end)
+    return (start, end) if start < end else None
 
 
 def spread(items: Sequence[T], n: int = MAX_OFFER) -> tuple[T, ...]:

@@ -67,9 +67,10 @@ def zone_city(zone: ZoneInfo, language: str) -> str:
     return str(get_timezone_location(zone, locale=_locale(language), return_city=True))
 
 
-def format_day(day: date, language: str) -> str:
-    """ "Tue 1 Dec" / "mar 1 dic"."""
-    return str(format_date(day, "EEE d MMM", locale=_locale(language))).translate(_PLAIN_SPACES)
+def format_day(day: date, language: str, *, with_year: bool = False) -> str:
+    """ "Tue 1 Dec" / "mar 1 dic"; with the year ("Tue 1 Dec 2026") for a day that may not be this year's."""
+    pattern = "EEE d MMM y" if with_year else "EEE d MMM"
+    return str(format_date(day, pattern, locale=_locale(language))).translate(_PLAIN_SPACES)
 
 
 def format_time_of_day(moment: datetime, language: str) -> str:

@@ -72,6 +72,7 @@ def open_bot(
         default_tenant=settings.default_tenant,
         default_language=settings.default_language,
     )
+
     def fallback(inbound: Inbound) -> Reply:
         language = supported(inbound.language) or settings.default_language
         return Reply(text=t(language, "went_wrong"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 __all__ = [
     "Availability",
@@ -30,12 +30,27 @@ __all__ = [
 
 
 def _aware_utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:
+        return value
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
 
 
-Instant = Annotated[datetime, AfterValidator(_aware_utc)]
+def _from_text(value: Any) -> Any:
+    """ISO-8601 text straight to an aware UTC datetime. ``datetime.fromisoformat`` (C) and the stdlib's
+    UTC skip pydantic's parser and ``astimezone`` from pydantic's own tzinfo: an availability answer of
+    750 slots validates in about 1.7 ms instead of 2.5 (measured, issue 8). Anything else is left to
+    pydantic (and ``_aware_utc`` after it)."""
+    if isinstance(value, str):
+        try:
+            return _aware_utc(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return value
+
+
+Instant = Annotated[datetime, BeforeValidator(_from_text), AfterValidator(_aware_utc)]
 """A point in time, always aware and in UTC once parsed."""
 
 

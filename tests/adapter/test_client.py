@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from cadence_adapter import (
     BadRequest,
@@ -17,6 +18,7 @@ from cadence_adapter import (
     NotFound,
     RateLimited,
     RetryPolicy,
+    Slot,
     SlotNotOpen,
     SlotTaken,
     Unauthorized,
@@ -244,6 +246,18 @@ async def test_unknown_fields_from_the_real_service_are_ignored() -> None:
     async with new_http_client(transport=httpx.MockTransport(handler)) as http:
         services = await CadencePublicClient("http://x", "shop", http=http).list_services()
     assert services[0].name == "Cut"
+
+
+def test_every_instant_is_aware_utc_whatever_the_wire_says() -> None:
+    nine = datetime(2026, 6, 1, 9, tzinfo=UTC)
+    wire = ["2026-06-01T09:00:00Z", "2026-06-01T10:00:00+01:00", "2026-06-01T09:00:00", "2026-06-01 09:00Z"]
+    for text in wire:
+        slot = Slot.model_validate({"start": text, "end": text})
+        assert slot.start == nine and slot.start.tzinfo is UTC, text
+    assert Slot(start=nine.astimezone(timezone(timedelta(hours=-3))), end=nine).start.tzinfo is UTC
+    assert Slot.model_validate_json(Slot(start=nine, end=nine).model_dump_json()).start == nine
+    with pytest.raises(ValidationError):
+        Slot.model_validate({"start": "not a time", "end": "2026-06-01T09:00:00Z"})
 
 
 @pytest.fixture(scope="module")

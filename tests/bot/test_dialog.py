@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +32,12 @@ class Switch(httpx.AsyncBaseTransport):
         self.inner = inner
         self.down = False
         self.booking_status: int | None = None  # answer the next booking POST with this status
+        self.windows: list[tuple[datetime, datetime]] = []  # the from/to of every availability request
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/availability"):
+            query = request.url.params
+            self.windows.append((datetime.fromisoformat(query["from"]), datetime.fromisoformat(query["to"])))
         if self.down:
             raise httpx.ConnectError("Cadence is down", request=request)
         if self.booking_status and request.method == "POST" and request.url.path.endswith("/bookings"):
@@ -353,6 +357,7 @@ async def test_unknown_tenant_gets_a_clear_answer_and_a_retry(world: World) -> N
     assert "Which business" in await chat.send("hello")
     assert "couldn't find" in await chat.send("Nonexistent Bakery")
     assert "Studio Salon" in await chat.send("salon")
+    assert list(bot.directory._public) == ["salon"]  # no client kept for each made-up name
 
 
 async def test_spanish_conversation(world: World) -> None:
@@ -412,3 +417,68 @@ async def test_paging_says_which_day(world: World) -> None:
     assert chat.stage() is Stage.SLOT
     slot_labels = [label for label in chat.labels if ":" in label]
     assert slot_labels and all("Jun" in label for label in slot_labels), chat.labels
+
+
+def days_asked(window: tuple[datetime, datetime]) -> float:
+    return (window[1] - window[0]) / timedelta(days=1)
+
+
+async def test_a_request_for_a_day_asks_cadence_about_that_day_only(world: World) -> None:
+    chat = Chat(world.open())
+    await chat.send("haircut on thursday at 3pm")
+    assert chat.stage() is Stage.DETAILS, chat.text
+    [window] = world.network.windows[-1:]
+    assert days_asked(window) == 1 and window[0].date() == date(2026, 6, 3)  # Lisbon midnight is 23:00 UTC
+
+
+async def test_a_closed_day_offers_the_nearest_open_days(world: World) -> None:
+    chat = Chat(world.open())
+    await chat.send("haircut on sunday")  # the salon is closed on Sundays
+    assert "Nothing is open on Sun 7 Jun" in chat.text, chat.text
+    assert {"Sat 6 Jun", "Mon 8 Jun"} <= set(chat.labels), chat.labels
+    narrow, wide = world.network.windows[-2:]
+    assert days_asked(narrow) == 1 and days_asked(wide) > 14  # widened only because the day was closed
+    await chat.tap("Mon 8 Jun")
+    assert chat.stage() is Stage.SLOT and "Mon 8 Jun" in chat.text
+
+
+async def test_a_past_day_is_refused_clearly(world: World) -> None:
+    chat = Chat(world.open())
+    for past in ("haircut on 1970-01-01", "haircut yesterday"):
+        answer = await chat.send(past)
+        assert "already passed" in answer and chat.stage() is Stage.WHEN, answer
+    assert all(start >= NOW for start, _ in world.network.windows)
+
+
+async def test_a_day_beyond_the_horizon_is_refused_clearly(world: World) -> None:
+    chat = Chat(world.open())
+    for far in ("haircut on 31 dec 9999", "haircut 9999-12-31T23:59:59Z", "haircut on 2 june 2027"):
+        answer = await chat.send(far)
+        assert "only book up to Tue 1 Jun 2027" in answer and chat.stage() is Stage.WHEN, answer
+    await chat.send("tomorrow at 3pm")
+    assert chat.stage() is Stage.DETAILS
+
+
+async def test_past_and_far_days_are_refused_in_spanish_too(world: World) -> None:
+    chat = Chat(world.open(), language="es")
+    await chat.send("hola")
+    await chat.tap("Haircut")
+    assert "ya ha pasado" in await chat.send("el 1970-01-01"), chat.text
+    assert "Solo puedo reservar hasta el mar 1 jun 2027" in await chat.send("el 31 de diciembre de 9999"), (
+        chat.text
+    )
+
+
+async def test_a_range_to_the_end_of_time_is_cut_to_the_horizon(world: World) -> None:
+    chat = Chat(world.open())
+    answer = await chat.send("haircut between 1 june and 31 dec 9999")
+    assert chat.stage() is Stage.SLOT and "Open times" in answer, answer
+    assert all(days_asked(window) <= 31 for window in world.network.windows)
+
+
+async def test_paging_earlier_from_an_offer_that_has_gone_by(world: World) -> None:
+    chat = Chat(world.open())
+    await chat.send("haircut today")
+    world.now[0] = NOW + timedelta(hours=10)  # 19:00 in Lisbon: every time on offer is past
+    answer = await chat.tap("Earlier")
+    assert "nothing earlier" in answer and chat.stage() is Stage.SLOT, answer

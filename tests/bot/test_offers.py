@@ -1,9 +1,21 @@
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.offers import MAX_OFFER, Want, fetch_range, page, plan_offer, spread
+from bot.offers import (
+    HORIZON_DAYS,
+    MAX_OFFER,
+    Reach,
+    Want,
+    fetch_range,
+    lookaround_range,
+    page,
+    page_range,
+    plan_offer,
+    spread,
+)
 from cadence_adapter import Slot
 
 LISBON = ZoneInfo("Europe/Lisbon")
@@ -80,13 +92,142 @@ def test_paging_earlier_and_later() -> None:
     assert page(OPEN, anchor, "later", NOW) == tuple(OPEN[5:10])
 
 
-def test_fetch_range_covers_the_days_and_stays_within_cadence_limits() -> None:
-    start, end = fetch_range(Want(dates=(THURSDAY,)), LISBON, NOW)
-    assert start == NOW and end - start <= timedelta(days=31)
-    assert end > datetime.combine(THURSDAY + timedelta(days=1), time(0), LISBON)
+def local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), LISBON)
+
+
+def test_fetch_range_asks_for_just_the_days_asked_for() -> None:
+    assert fetch_range(Want(dates=(THURSDAY,)), LISBON, NOW) == (
+        local_midnight(THURSDAY),
+        local_midnight(THURSDAY + timedelta(days=1)),
+    )
+    # today starts now; two candidate days ("next friday") are one window from the first to the last
+    assert fetch_range(Want(dates=(THURSDAY, date(2026, 6, 1))), LISBON, NOW) == (
+        NOW,
+        local_midnight(THURSDAY + timedelta(days=1)),
+    )
     far = date(2026, 9, 1)
-    start, end = fetch_range(Want(dates=(far,)), LISBON, NOW)
-    assert start <= datetime.combine(far, time(0), LISBON) < end
+    assert fetch_range(Want(dates=(far,)), LISBON, NOW) == (
+        local_midnight(far),
+        local_midnight(far + timedelta(days=1)),
+    )
+
+
+def test_fetch_range_without_a_day_is_the_coming_week() -> None:
+    assert fetch_range(Want(at=time(15)), LISBON, NOW) == (NOW, NOW + timedelta(days=7))
+
+
+def test_lookaround_range_covers_two_weeks_around_the_days() -> None:
+    start, end = lookaround_range(Want(dates=(date(2026, 7, 1),)), LISBON, NOW)
+    assert (start, end) == (local_midnight(date(2026, 6, 17)), local_midnight(date(2026, 7, 16)))
+    start, end = lookaround_range(Want(dates=(THURSDAY,)), LISBON, NOW)
+    assert start == NOW and end == local_midnight(date(2026, 6, 19))
+
+
+def test_a_long_range_is_asked_about_31_days_at_a_time() -> None:
+    start, end = fetch_range(Want(date_range=(THURSDAY, date(2026, 12, 31))), LISBON, NOW)
+    assert start == local_midnight(THURSDAY) and end - start == timedelta(days=31)
+
+
+REACH = Reach.at(NOW, LISBON)
+LAST = date(2027, 6, 1)  # a year from Monday 1 June 2026
+
+
+def test_reach_is_today_to_a_year_ahead() -> None:
+    assert (REACH.first, REACH.last) == (date(2026, 6, 1), LAST)
+    assert REACH.last == REACH.first + timedelta(days=HORIZON_DAYS)
+
+
+def test_days_out_of_reach_are_past_or_beyond() -> None:
+    assert REACH.fit(Want(dates=(date(1970, 1, 1),))) == "past"
+    assert REACH.fit(Want(dates=(date(2026, 5, 31),), at=time(15))) == "past"
+    assert REACH.fit(Want(dates=(date(9999, 12, 31),))) == "beyond"
+    assert REACH.fit(Want(dates=(LAST + timedelta(days=1),))) == "beyond"
+    assert REACH.fit(Want(date_range=(date(2020, 1, 1), date(2026, 5, 31)))) == "past"
+    assert REACH.fit(Want(date_range=(date(2028, 1, 1), date(9999, 12, 31)))) == "beyond"
+
+
+def test_reach_cuts_what_it_can_and_keeps_the_rest() -> None:
+    assert REACH.fit(Want(dates=(date(2026, 5, 31), THURSDAY), at=time(15))) == Want(
+        dates=(THURSDAY,), at=time(15)
+    )
+    assert REACH.fit(Want(date_range=(date(2026, 5, 1), date(9999, 12, 31)))) == Want(
+        date_range=(date(2026, 6, 1), LAST)
+    )
+    assert REACH.fit(Want(window=(time(9), time(12)))) == Want(window=(time(9), time(12)))
+
+
+def test_a_huge_range_is_never_spelled_out() -> None:
+    huge = Want(date_range=(date(2026, 6, 1), date(9999, 12, 31)))
+    assert len(huge.days) == HORIZON_DAYS + 1
+    assert Want(date_range=(THURSDAY, TUESDAY)).days == (TUESDAY, WEDNESDAY, THURSDAY)
+
+
+def test_fetch_range_never_asks_about_the_past_or_beyond_the_horizon() -> None:
+    for far_off in (date(1970, 1, 1), date(9999, 12, 31), date.min, date.max):
+        for want in (Want(dates=(far_off,)), Want(date_range=(far_off, far_off))):
+            assert fetch_range(want, LISBON, NOW) == (NOW, NOW + timedelta(days=7))
+            assert lookaround_range(want, LISBON, NOW) == (NOW, NOW + timedelta(days=14))
+    assert (
+        lookaround_range(Want(dates=(LAST,)), LISBON, NOW)[1]
+        == REACH.end
+        == local_midnight(LAST + timedelta(days=1))
+    )
+
+
+def test_paging_stops_at_now_and_at_the_horizon() -> None:
+    anchor = datetime.combine(THURSDAY, time(10), LISBON)
+    assert page_range(anchor, "earlier", LISBON, NOW) == (NOW, anchor)
+    later = page_range(anchor, "later", LISBON, NOW)
+    assert later == (anchor + timedelta(minutes=1), anchor + timedelta(days=14, minutes=1))
+    assert page_range(NOW - timedelta(hours=1), "earlier", LISBON, NOW) is None
+    assert page_range(REACH.end - timedelta(hours=1), "later", LISBON, NOW) == (
+        REACH.end - timedelta(minutes=59),
+        REACH.end,
+    )
+    assert page_range(REACH.end, "later", LISBON, NOW) is None
+
+
+ZONES = [
+    ZoneInfo(name)
+    for name in ("UTC", "Europe/Lisbon", "Pacific/Kiritimati", "Pacific/Pago_Pago", "America/Santiago")
+]
+
+
+def _random_day(rng: random.Random, now: datetime) -> date:
+    near = now.date() + timedelta(days=rng.randint(-60, 500))
+    anywhere = date.fromordinal(rng.randint(date.min.toordinal(), date.max.toordinal()))
+    return rng.choice([near, near, anywhere, date.min, date.max])
+
+
+def _random_want(rng: random.Random, now: datetime) -> Want:
+    days = tuple(_random_day(rng, now) for _ in range(rng.randint(0, 3)))
+    if days and rng.random() < 0.4:
+        return Want(date_range=(days[0], _random_day(rng, now)))
+    at = time(rng.randrange(24), rng.choice((0, 15, 30, 45))) if rng.random() < 0.5 else None
+    return Want(dates=days, at=at)
+
+
+def test_every_window_is_one_cadence_accepts() -> None:
+    """Property: for any want, zone and now (1971-9000), every window is valid: ``to > from``, at most
+    31 days, from now (give or take the page anchor) to the end of the horizon, and nothing raises."""
+    rng = random.Random(8)
+    for _ in range(3000):
+        now = datetime(1971, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(10**9 * 220))
+        if rng.random() < 0.5:
+            now = NOW + timedelta(seconds=rng.randrange(-(10**7), 10**7))
+        zone, want = rng.choice(ZONES), _random_want(rng, now)
+        reach = Reach.at(now, zone)
+        for start, end in (fetch_range(want, zone, now), lookaround_range(want, zone, now)):
+            assert now <= start < end <= reach.end, (want, zone, now)
+            assert end - start <= timedelta(days=31), (want, zone, now)
+        anchor = now + timedelta(minutes=rng.randint(-(10**6), 10**6))
+        for direction in ("earlier", "later"):
+            window = page_range(anchor, direction, zone, now)
+            if window is not None:
+                assert now <= window[0] < window[1] <= reach.end and window[1] - window[0] <= timedelta(
+                    days=31
+                )
 
 
 def test_spread_keeps_the_ends() -> None:
