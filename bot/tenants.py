@@ -139,9 +139,7 @@ class TenantDirectory:
         try:
             org = await client.get_org()
         except NotFound:
-            # Keep clients only for businesses that exist: customers type any name, and a client kept
-            # per made-up slug grew without bound (the fuzz test, issue 8).
-            self._public.pop(slug, None)
+            self._public.pop(slug, None)  # a business that has left Cadence since
             return None
         services = tuple(s for s in await client.list_services() if s.active)
         practitioners = tuple(await client.list_practitioners())
