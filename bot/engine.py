@@ -22,7 +22,7 @@ from functools import partial
 import anyio
 
 from bot.locks import KeyedLocks
-from bot.store import Store
+from bot.store import Store, StoredConversation
 from bot.types import Clock, DialogStep, Inbound, Reply, system_clock
 
 __all__ = ["Engine", "TurnResult", "default_fallback"]
@@ -66,10 +66,10 @@ class Engine:
             self._locks.hold((inbound.channel, inbound.chat_id)),
             self._store.turn_lock(inbound.channel, inbound.chat_id),
         ):
-            if (done := await self._done(*ids)) is not None:
-                return done
+            stored = await anyio.to_thread.run_sync(self._load_if_new, *ids)
+            if stored is None:
+                return await self._done(*ids) or TurnResult((), duplicate=True)
             now = self._clock()
-            stored = await anyio.to_thread.run_sync(self._store.load, inbound.channel, inbound.chat_id)
             idle = stored.updated_at is not None and now - stored.updated_at > self._idle_reset
             try:
                 outcome = await self._step(None if idle else stored.state, stored.profile, inbound, now)
@@ -87,12 +87,21 @@ class Engine:
                 return await self._done(*ids) or TurnResult((), duplicate=True)
             return TurnResult(replies)
 
-    async def _done(self, channel: str, chat_id: str, message_id: str) -> TurnResult | None:
-        replies = await anyio.to_thread.run_sync(self._store.processed_replies, channel, chat_id, message_id)
-        if replies is None:
+    def _load_if_new(self, channel: str, chat_id: str, message_id: str) -> StoredConversation | None:
+        """The conversation, or None when this message was processed already: one worker-thread hop."""
+        if self._store.is_processed(channel, chat_id, message_id):
             return None
-        superseded = await anyio.to_thread.run_sync(self._store.superseded, channel, chat_id, message_id)
-        return TurnResult(replies, duplicate=True, superseded=superseded)
+        return self._store.load(channel, chat_id)
+
+    async def _done(self, channel: str, chat_id: str, message_id: str) -> TurnResult | None:
+        def read() -> TurnResult | None:
+            replies = self._store.processed_replies(channel, chat_id, message_id)
+            if replies is None:
+                return None
+            superseded = self._store.superseded(channel, chat_id, message_id)
+            return TurnResult(replies, duplicate=True, superseded=superseded)
+
+        return await anyio.to_thread.run_sync(read)
 
 
 def _log_failure(inbound: Inbound, exc: Exception) -> None:

@@ -19,7 +19,7 @@ from bot.dialog import Dialog
 from bot.engine import Engine
 from bot.i18n import supported, t
 from bot.metrics import Metrics
-from bot.reminders import schedule_reminders
+from bot.reminders import with_reminders
 from bot.store import Store, open_store
 from bot.tenants import TenantDirectory
 from bot.types import Clock, DialogStep, Inbound, Outcome, OwnedBooking, Profile, Reply, system_clock
@@ -77,24 +77,19 @@ def open_bot(
         language = supported(inbound.language) or settings.default_language
         return Reply(text=t(language, "went_wrong"))
 
-    step = _measured(_with_reminders(dialog.step, store, settings), metrics)
+    step = _measured(_with_reminders(dialog.step, settings), metrics)
     engine = Engine(store, step, clock=clock, fallback=fallback)
     return Bot(settings, store, directory, dialog, engine, client, metrics, clock)
 
 
-def _with_reminders(step: DialogStep, store: Store, settings: Settings) -> DialogStep:
-    """The dialog step, scheduling (or dropping) the reminders of the bookings it made or cancelled.
-
-    Done before the engine commits the turn: if that commit is lost, the redelivered message makes
-    the same booking (same idempotency key) and schedules the same job again, which replaces it."""
+def _with_reminders(step: DialogStep, settings: Settings) -> DialogStep:
+    """The dialog step, planning (or dropping) the reminders of the bookings it made or cancelled;
+    the engine commits them with the turn, so a booking never lacks its reminder."""
 
     async def step_with_reminders(
         state: dict[str, Any] | None, profile: Profile, inbound: Inbound, now: datetime
     ) -> Outcome:
-        outcome = await step(state, profile, inbound, now)
-        if outcome.owned or outcome.released:
-            await asyncio.to_thread(schedule_reminders, store, settings, outcome, now)
-        return outcome
+        return with_reminders(settings, await step(state, profile, inbound, now), now)
 
     return step_with_reminders
 

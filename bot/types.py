@@ -21,6 +21,7 @@ __all__ = [
     "Option",
     "Outcome",
     "OwnedBooking",
+    "PlannedJob",
     "Profile",
     "Reply",
     "system_clock",
@@ -121,6 +122,16 @@ class OwnedBooking(_Value):
     service_name: str = ""
 
 
+class PlannedJob(_Value):
+    """Work for later that a turn schedules (a reminder of the booking it made); it replaces any job
+    with the same key."""
+
+    key: str
+    kind: str
+    run_at: datetime
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
 class Outcome(_Value):
     """What one dialog step produced; the engine commits it all in one transaction."""
 
@@ -131,6 +142,10 @@ class Outcome(_Value):
     """Bookings made (or moved) in this step; recorded as owned by the chat."""
     released: tuple[str, ...] = ()
     """Booking ids cancelled in this step."""
+    jobs: tuple[PlannedJob, ...] = ()
+    """Jobs to schedule, committed with the turn."""
+    dropped_jobs: tuple[str, ...] = ()
+    """Keys of pending jobs this turn makes pointless (a cancelled booking's reminder)."""
 
 
 DialogStep = Callable[[dict[str, Any] | None, Profile, Inbound, datetime], Awaitable[Outcome]]

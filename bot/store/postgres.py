@@ -50,7 +50,7 @@ from bot.store.records import (
     dump_replies,
     load_replies,
 )
-from bot.types import Clock, Inbound, Outcome, OwnedBooking, Profile, Reply, system_clock
+from bot.types import Clock, Inbound, Outcome, OwnedBooking, PlannedJob, Profile, Reply, system_clock
 
 __all__ = ["MIGRATIONS", "PostgresStore"]
 
@@ -290,8 +290,8 @@ class PostgresStore:
     def commit_turn(
         self, channel: str, chat_id: str, message_id: str, outcome: Outcome, *, now: datetime | None = None
     ) -> bool:
-        """One transaction: state, processed message with its replies, profile, ownership. False, changing
-        nothing, when the message was processed already (by this process or another)."""
+        """One transaction: state, processed message with its replies, profile, ownership, jobs. False,
+        changing nothing, when the message was processed already (by this process or another)."""
         at = _aware(now or self._clock())
         state = json.dumps(outcome.state, ensure_ascii=False)  # fails before anything is written
         replies = dump_replies(outcome.replies)
@@ -313,6 +313,10 @@ class PostgresStore:
                     " WHERE booking_id = %s AND channel = %s AND chat_id = %s",
                     [CANCELLED, at, booking_id, channel, chat_id],
                 )
+            for key in outcome.dropped_jobs:
+                _drop_job(conn, key, at)
+            for job in outcome.jobs:
+                _schedule(conn, job, at)
         return True
 
     def record_processed(
@@ -425,20 +429,11 @@ class PostgresStore:
 
     def schedule_job(self, key: str, kind: str, run_at: datetime, payload: dict[str, Any]) -> None:
         with self._pool.connection() as conn:
-            conn.execute(
-                "INSERT INTO jobs (key, kind, run_at, payload, lease_until, attempts, created_at)"
-                " VALUES (%s, %s, %s, %s, %s, 0, %s) ON CONFLICT (key) DO UPDATE SET kind = excluded.kind,"
-                " run_at = excluded.run_at, payload = excluded.payload, lease_until = excluded.lease_until,"
-                " attempts = 0, done_at = NULL",
-                [key, kind, _aware(run_at), json.dumps(payload), run_at, self._clock()],
-            )
+            _schedule(conn, PlannedJob(key=key, kind=kind, run_at=run_at, payload=payload), self._clock())
 
     def cancel_job(self, key: str) -> bool:
         with self._pool.connection() as conn:
-            cursor = conn.execute(
-                "UPDATE jobs SET done_at = %s WHERE key = %s AND done_at IS NULL", [self._clock(), key]
-            )
-            return cursor.rowcount == 1
+            return _drop_job(conn, key, self._clock())
 
     def claim_jobs(self, *, lease: timedelta = timedelta(minutes=2), limit: int = 50) -> list[Job]:
         now = self._clock()
@@ -595,3 +590,20 @@ def _own(
         log.warning(
             "booking %s/%s is owned by another chat; ownership kept", booking.tenant, booking.booking_id
         )
+
+
+def _schedule(conn: psycopg.Connection[Any], job: PlannedJob, now: datetime) -> None:
+    conn.execute(
+        "INSERT INTO jobs (key, kind, run_at, payload, lease_until, attempts, created_at)"
+        " VALUES (%s, %s, %s, %s, %s, 0, %s) ON CONFLICT (key) DO UPDATE SET kind = excluded.kind,"
+        " run_at = excluded.run_at, payload = excluded.payload, lease_until = excluded.lease_until,"
+        " attempts = 0, done_at = NULL",
+        [job.key, job.kind, _aware(job.run_at), json.dumps(job.payload), _aware(job.run_at), _aware(now)],
+    )
+
+
+def _drop_job(conn: psycopg.Connection[Any], key: str, now: datetime) -> bool:
+    cursor = conn.execute(
+        "UPDATE jobs SET done_at = %s WHERE key = %s AND done_at IS NULL", [_aware(now), key]
+    )
+    return cursor.rowcount == 1

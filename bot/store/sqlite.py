@@ -4,6 +4,14 @@ SQLite through sqlite-utils, in WAL mode. One :meth:`SQLiteStore.commit_turn` is
 at any point leaves either the old turn or the new one on disk, never half of one. Method by method it is
 the :class:`bot.store.Store` interface; ``bot/store/postgres.py`` is the same for several machines.
 
+Durability: what the bot acknowledges to someone else is on disk (fsync) before the acknowledgement: a
+message entering the inbox (Telegram and Twilio get their 200 after it), a Cadence event's job, an opt-out.
+Everything else (turns, leases, finished messages and jobs) commits with ``synchronous = NORMAL``: safe
+from any crash of the process, and after a power cut the WAL keeps a prefix of the commits, so what can be
+lost is a suffix of turns whose messages are then still in the inbox, and are taken again (the same
+booking, by its idempotency key; replies at least once). That saves an fsync per turn: on this kind of
+disk 0.2 ms typically and 5-10 ms at the 99th percentile (docs/benchmarks.md).
+
 Threads: the store owns ONE connection, opened with ``check_same_thread=False`` and used only under a
 ``threading.Lock``, so the engine may call it from worker threads (``anyio.to_thread``) and the event loop
 never waits on SQLite. One connection (rather than one per call) is what makes ``":memory:"`` work and
@@ -45,7 +53,7 @@ from bot.store.records import (
     load_replies,
     timestamp,
 )
-from bot.types import Clock, Inbound, Outcome, OwnedBooking, Profile, Reply, system_clock
+from bot.types import Clock, Inbound, Outcome, OwnedBooking, PlannedJob, Profile, Reply, system_clock
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore", "migrate"]
 
@@ -203,6 +211,7 @@ class SQLiteStore:
             self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             if str(path) != ":memory:":
                 self._db.enable_wal()
+            self._db.execute("PRAGMA synchronous = NORMAL")  # see the module notes: durable writes ask
             migrate(self._db)
         except BaseException:
             conn.close()
@@ -229,17 +238,25 @@ class SQLiteStore:
             return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     @contextmanager
-    def _write(self) -> Iterator[Database]:
-        """One write transaction, holding SQLite's write lock from the start; rolled back on any error."""
+    def _write(self, *, durable: bool = False) -> Iterator[Database]:
+        """One write transaction, holding SQLite's write lock from the start; rolled back on any error.
+
+        ``durable``: on disk when this returns, and with it every commit before it (one WAL, in order)."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            if durable:
+                self._db.execute("PRAGMA synchronous = FULL")
             try:
-                yield self._db
-                if self._db.conn.in_transaction:  # the block may have rolled back itself
-                    self._db.execute("COMMIT")
-            except BaseException:
-                self._db.rollback()  # also when COMMIT itself fails (busy, I/O): never leave one open
-                raise
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                    if self._db.conn.in_transaction:  # the block may have rolled back itself
+                        self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.rollback()  # also when COMMIT itself fails (busy, I/O): never leave one open
+                    raise
+            finally:
+                if durable:
+                    self._db.execute("PRAGMA synchronous = NORMAL")
 
     # -- reads ---------------------------------------------------------------------------------------------
 
@@ -334,9 +351,10 @@ class SQLiteStore:
         key on processed_messages decides, so concurrent writers in other processes are covered too).
         The profile is merged: a None field keeps the stored value. Owned bookings are upserted, but a
         booking already owned by another chat keeps its owner. Released ids are marked cancelled, for this
-        chat's bookings only.
+        chat's bookings only. Planned jobs are scheduled, dropped ones marked done.
         """
-        at = timestamp(now or self._clock())
+        moment = now or self._clock()
+        at = timestamp(moment)
         state = json.dumps(outcome.state, ensure_ascii=False)  # fails before anything is written
         replies = dump_replies(outcome.replies)
         with self._write() as db:
@@ -358,6 +376,10 @@ class SQLiteStore:
                     " WHERE booking_id = ? AND channel = ? AND chat_id = ?",
                     [CANCELLED, at, booking_id, channel, chat_id],
                 )
+            for key in outcome.dropped_jobs:
+                _drop_job(db, key, moment)
+            for job in outcome.jobs:
+                _schedule(db, job, moment)
         return True
 
     def record_processed(
@@ -465,7 +487,7 @@ class SQLiteStore:
         hands it to whoever asks, which is how a message accepted just before a crash is still answered.
         """
         now = self._clock()
-        with self._write() as db:
+        with self._write(durable=True) as db:
             done = db.execute(
                 "SELECT 1 FROM processed_messages WHERE channel = ? AND chat_id = ? AND message_id = ?",
                 [inbound.channel, inbound.chat_id, inbound.message_id],
@@ -528,7 +550,7 @@ class SQLiteStore:
 
     def add_job(self, key: str, kind: str, run_at: datetime, payload: dict[str, Any]) -> bool:
         """Add a job unless one with ``key`` was ever added (a replayed event); True when added."""
-        with self._write() as db:
+        with self._write(durable=True) as db:
             cursor = db.execute(
                 "INSERT INTO jobs (key, kind, run_at, payload, lease_until, attempts, created_at)"
                 " VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING",
@@ -546,29 +568,12 @@ class SQLiteStore:
     def schedule_job(self, key: str, kind: str, run_at: datetime, payload: dict[str, Any]) -> None:
         """Add or move a job (a rescheduled booking moves its reminder); it becomes pending again."""
         with self._write() as db:
-            db.execute(
-                "INSERT INTO jobs (key, kind, run_at, payload, lease_until, attempts, created_at)"
-                " VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT (key) DO UPDATE SET kind = excluded.kind,"
-                " run_at = excluded.run_at, payload = excluded.payload, lease_until = excluded.lease_until,"
-                " attempts = 0, done_at = NULL",
-                [
-                    key,
-                    kind,
-                    timestamp(run_at),
-                    json.dumps(payload),
-                    timestamp(run_at),
-                    timestamp(self._clock()),
-                ],
-            )
+            _schedule(db, PlannedJob(key=key, kind=kind, run_at=run_at, payload=payload), self._clock())
 
     def cancel_job(self, key: str) -> bool:
         """Drop a pending job (a cancelled booking's reminder); True when there was one."""
         with self._write() as db:
-            cursor = db.execute(
-                "UPDATE jobs SET done_at = ? WHERE key = ? AND done_at IS NULL",
-                [timestamp(self._clock()), key],
-            )
-            return cursor.rowcount == 1
+            return _drop_job(db, key, self._clock())
 
     def claim_jobs(self, *, lease: timedelta = timedelta(minutes=2), limit: int = 50) -> list[Job]:
         """Due jobs nobody holds, leased to the caller: two processes never get the same job at once."""
@@ -629,7 +634,7 @@ class SQLiteStore:
 
     def set_opted_out(self, channel: str, address: str, opted_out: bool) -> None:
         """Record a STOP (or a START undoing it) for an address such as a phone number."""
-        with self._write() as db:
+        with self._write(durable=True) as db:
             if opted_out:
                 db.execute(
                     "INSERT INTO opt_outs (channel, address, opted_out_at) VALUES (?, ?, ?)"
@@ -645,3 +650,27 @@ class SQLiteStore:
                 "SELECT 1 FROM opt_outs WHERE channel = ? AND address = ?", [channel, address]
             ).fetchone()
         return row is not None
+
+
+def _schedule(db: Database, job: PlannedJob, now: datetime) -> None:
+    db.execute(
+        "INSERT INTO jobs (key, kind, run_at, payload, lease_until, attempts, created_at)"
+        " VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT (key) DO UPDATE SET kind = excluded.kind,"
+        " run_at = excluded.run_at, payload = excluded.payload, lease_until = excluded.lease_until,"
+        " attempts = 0, done_at = NULL",
+        [
+            job.key,
+            job.kind,
+            timestamp(job.run_at),
+            json.dumps(job.payload),
+            timestamp(job.run_at),
+            timestamp(now),
+        ],
+    )
+
+
+def _drop_job(db: Database, key: str, now: datetime) -> bool:
+    cursor = db.execute(
+        "UPDATE jobs SET done_at = ? WHERE key = ? AND done_at IS NULL", [timestamp(now), key]
+    )
+    return cursor.rowcount == 1

@@ -27,7 +27,7 @@ from bot.store import SchemaError, Store, open_store
 from bot.store.postgres import MIGRATIONS as POSTGRES_MIGRATIONS
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import MIGRATIONS, SCHEMA_VERSION, SQLiteStore, migrate
-from bot.types import Option, Outcome, OwnedBooking, Profile, Reply
+from bot.types import Inbound, Option, Outcome, OwnedBooking, Profile, Reply
 
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
@@ -555,3 +555,26 @@ def test_store_logs_nothing_personal(store: Store, caplog: pytest.LogCaptureFixt
         store.load("sms", "+351912345678")
     assert "+351912345678" not in caplog.text
     assert "pat@example.com" not in caplog.text
+
+
+def test_sqlite_syncs_to_disk_exactly_what_is_acknowledged_to_someone_else(tmp_path: Path) -> None:
+    """fsync (synchronous = FULL) for the inbox, Cadence's event jobs and opt-outs; a turn, which the
+    inbox can redo after a power cut, commits without one (see bot/store/sqlite.py's notes)."""
+    with SQLiteStore(tmp_path / "bot.db") as store:
+        statements: list[str] = []
+        store._db.conn.set_trace_callback(statements.append)
+
+        def durable(write: Any) -> bool:
+            statements.clear()
+            write()
+            pragmas = [s for s in statements if s.startswith("PRAGMA synchronous")]
+            return pragmas == ["PRAGMA synchronous = FULL", "PRAGMA synchronous = NORMAL"]
+
+        inbound = Inbound(channel="telegram", chat_id="42", message_id="m1", text="hi")
+        assert durable(lambda: store.enqueue_inbound(inbound))
+        assert durable(lambda: store.add_job("event:e1", "cadence_event", NOW, {}))
+        assert durable(lambda: store.set_opted_out("sms", "+351912345678", True))
+        assert not durable(lambda: store.commit_turn("telegram", "42", "m1", Outcome(state={}), now=NOW))
+        assert not durable(lambda: store.finish_inbound("telegram", "m1"))
+        store._db.conn.set_trace_callback(None)
+        assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 1, "NORMAL between durable writes"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.store import Store, open_store
-from bot.types import Inbound, Outcome, Reply
+from bot.types import Inbound, Outcome, PlannedJob, Reply
 
 T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 
@@ -107,6 +107,27 @@ def test_jobs_run_when_due_once_and_move_when_rescheduled(store: Store, clock: C
     assert store.cancel_job("reminder:bk_1")
     clock.now += timedelta(hours=4)
     assert store.claim_jobs() == []
+
+
+def test_a_turns_jobs_are_committed_with_it_and_only_once(store: Store, clock: Clock) -> None:
+    """A booking's reminder is part of the turn that made it: both land, or neither does."""
+    store.schedule_job("reminder:old", "reminder", T0 + timedelta(days=1), {})
+    remind = PlannedJob(key="reminder:bk1", kind="reminder", run_at=T0 + timedelta(days=2), payload={"n": 1})
+    outcome = Outcome(state={"n": 1}, jobs=(remind,), dropped_jobs=("reminder:old",))
+    assert store.commit_turn("telegram", "42", "m1", outcome)
+    job = store.get_job("reminder:bk1")
+    assert job is not None and (job.run_at, job.payload) == (remind.run_at, {"n": 1})
+    assert store.count_jobs("reminder") == 1, "the dropped job is done"
+
+    other = PlannedJob(key="reminder:bk2", kind="reminder", run_at=T0 + timedelta(days=3))
+    redelivered = Outcome(state={"n": 2}, jobs=(other,), dropped_jobs=("reminder:bk1",))
+    assert not store.commit_turn("telegram", "42", "m1", redelivered)
+    assert store.get_job("reminder:bk2") is None and store.count_jobs("reminder") == 1
+
+    unsaveable = Outcome(state={"bad": object()}, jobs=(other,))
+    with pytest.raises(TypeError):
+        store.commit_turn("telegram", "42", "m2", unsaveable)
+    assert store.get_job("reminder:bk2") is None
 
 
 def test_add_job_ignores_a_replayed_key_even_after_it_ran(store: Store, clock: Clock) -> None:
