@@ -16,7 +16,9 @@ when the engine reports a duplicate: the turn committed, but its replies may nev
 That makes delivery at least once, which is the right side to err on for a booking confirmation.
 
 Turns of one chat are processed one at a time, in the order they arrived (a FIFO lock per chat,
-taken before anything else is awaited), so replies come out in the order of the messages.
+taken before anything else is awaited), so replies come out in the order of the messages. At most
+``max_turns`` turns run at once in a process; the other stored updates wait for a slot, so a burst
+keeps the acknowledgements fast instead of slowing everything down at once.
 
 The webhook refuses (403) any request whose ``X-Telegram-Bot-Api-Secret-Token`` does not match
 ``TELEGRAM_WEBHOOK_SECRET`` (compared in constant time), and every request when no secret is
@@ -111,6 +113,11 @@ class TelegramOptions:
     resume_lease: timedelta = timedelta(seconds=10)
     """How long an update accepted or resumed here is ours unless renewed: the longest a process that
     died keeps its updates from its successor (or another process)."""
+    max_turns: int = 8
+    """Turns processed at once by this process; the other accepted updates wait, already stored (and
+    their leases renewed), for one to finish. Unbounded, a burst starts a task per update and they all
+    contend for the one event loop, the HTTP pools (whose bookkeeping grows with the requests queued)
+    and the database: every turn slows down, and so does the acknowledgement of new updates."""
     grace: float = 10.0
     """How long :meth:`TelegramChannel.stop` waits for turns in progress before cancelling them."""
     retries: int = 5
@@ -145,6 +152,7 @@ class TelegramChannel:
         self._inflight: set[str] = set()
         self._failures: dict[str, int] = {}
         self._chats: KeyedLocks[str] = KeyedLocks()
+        self._turns = asyncio.Semaphore(max(1, options.max_turns))
         self._contact_keyboard: set[str] = set()
         """Chats shown a share-contact keyboard that no later message has removed yet."""
         self._loops: list[asyncio.Task[None]] = []
@@ -363,7 +371,9 @@ class TelegramChannel:
     async def _process(self, inbound: Inbound, tap: Tap | None, *, resumed: bool) -> None:
         done = False
         try:
-            async with self._chat(inbound.chat_id):
+            # The chat's lock first: a turn holds a slot only once it is next in its chat, so a busy
+            # chat's queue never takes slots from the others.
+            async with self._chat(inbound.chat_id), self._turns:
                 if self.options.before_process is not None:
                     await self.options.before_process(inbound)
                 if tap is not None:
