@@ -5,9 +5,10 @@ Run: .venv/bin/python benchmarks/webhook.py [--quick] [--chats N] [--conversatio
 Four processes on 127.0.0.1, every server under uvicorn configured as the tests' ``serving()`` configures
 it (h11 on asyncio, no access log), in the main thread of its own process:
 
-- the bot: ``bot.app.create_app(bot, [telegram channel])``, the channel from
-  ``channels.telegram.create_channel`` with the production options except ``pace=0`` (the per-chat flood
-  pacing would otherwise hold a chat's 4th message a second, on purpose), a SQLite file, a fixed clock;
+- the bot: ``bot.app.create_app(bot, [telegram channel], freeze_gc=True)`` as ``serve`` builds it, the
+  channel from ``channels.telegram.create_channel`` with the production options except ``pace=0`` (the
+  per-chat flood pacing would otherwise hold a chat's 4th message a second, on purpose; ``--max-turns``
+  also overrides the bound on turns at once, to explore it), a SQLite file, a fixed clock;
 - Cadence: the sandbox (salon seed, fixed clock, no rate limit);
 - an echo server: one Starlette route at ``POST /telegram/webhook`` that reads the JSON body and answers 200;
 - this process, playing Telegram: the load generator (a keep-alive connection per chat, as Telegram keeps
@@ -37,6 +38,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import dataclasses
 import io
 import itertools
 import json
@@ -64,6 +66,8 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 RATIO_TARGET = 0.5
 TURN_TIMEOUT = 60.0
 _update_ids = itertools.count(1_000_000)
+MAX_TURNS: int | None = None
+"""``--max-turns``, passed on to the bot's process."""
 
 # -- the servers (child processes) ------------------------------------------------------------------
 
@@ -78,7 +82,7 @@ def _serve_child(role: str, args: argparse.Namespace) -> int:
     elif role == "echo":
         app = _echo_app()
     else:
-        app = _bot_app(args.cadence_url, args.telegram_url, args.database)
+        app = _bot_app(args.cadence_url, args.telegram_url, args.database, args.max_turns)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(2048)
@@ -118,7 +122,7 @@ def _echo_app() -> Any:
     return Starlette(routes=[Route("/telegram/webhook", echo, methods=["POST"])])
 
 
-def _bot_app(cadence_url: str, telegram_url: str, database: str) -> Any:
+def _bot_app(cadence_url: str, telegram_url: str, database: str, max_turns: int | None) -> Any:
     from bot.app import create_app
     from bot.service import open_bot
     from channels.telegram import TelegramOptions, create_channel
@@ -129,8 +133,11 @@ def _bot_app(cadence_url: str, telegram_url: str, database: str) -> Any:
         telegram_api_base_url=telegram_url,
     )
     bot = open_bot(settings, base_url=cadence_url, database=database, clock=_harness.fixed_clock)
-    channel = create_channel(bot, options=TelegramOptions(pace=0))
-    return create_app(bot, [channel])
+    options = TelegramOptions(pace=0)
+    if max_turns is not None:
+        options = dataclasses.replace(options, max_turns=max_turns)
+    channel = create_channel(bot, options=options)
+    return create_app(bot, [channel], freeze_gc=True)
 
 
 @dataclass
@@ -448,6 +455,8 @@ async def _bot_phase(
 ) -> tuple[Phase, list[int]]:
     phase = Phase(name)
     options = ["--cadence-url", "", "--telegram-url", "", "--database", str(tmp / f"{name}.db")]
+    if MAX_TURNS is not None:
+        options += ["--max-turns", str(MAX_TURNS)]
     if profile is not None:
         options += ["--profile-out", str(profile)]
     async with _telegram() as (fake, fake_url), _child("cadence", tmp) as cadence:
@@ -593,6 +602,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--database", help=argparse.SUPPRESS)
     parser.add_argument("--profile-out", help=argparse.SUPPRESS)
     parser.add_argument(
+        "--max-turns", type=int, help="the bot's turns at once (default: the production TelegramOptions)"
+    )
+    parser.add_argument(
         "--profile",
         type=int,
         default=0,
@@ -601,6 +613,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.role:
         return _serve_child(args.role, args)
+    global MAX_TURNS
+    MAX_TURNS = args.max_turns
     chats, conversations = (5, 1) if args.quick else (args.chats, args.conversations)
     return asyncio.run(run(chats, conversations, args.quick, args.profile))
 
