@@ -53,7 +53,7 @@ from bot.service import Bot
 from bot.types import Inbound, Reply
 from channels.telegram.render import Outgoing, render_reply, tapped_text
 from channels.telegram.sender import Pacer, Sender, Sleep, TelegramUnavailable
-from channels.telegram.updates import CHANNEL, COMMANDS, Tap, parse_update
+from channels.telegram.updates import CHANNEL, COMMANDS, Parsed, Tap, parse_text_message, parse_update
 
 __all__ = [
     "ALLOWED_UPDATES",
@@ -252,14 +252,22 @@ class TelegramChannel:
             return PlainTextResponse("not json", status_code=400)
         if not isinstance(data, dict) or type(data.get("update_id")) is not int:
             return PlainTextResponse("not an update", status_code=400)
-        try:
-            update = Update.de_json(data, self.tg)
-        except Exception as exc:  # a shape PTB cannot read: refusing would only make Telegram retry
-            log.warning("telegram update %s unreadable (%s); ignored", data["update_id"], type(exc).__name__)
-            return Response(status_code=200)
-        if not await self.accept(update):
+        if (plain := parse_text_message(data)) is not None:  # most updates: no PTB model needed
+            stored = await self._accept(plain, data["update_id"])
+        elif (update := self._read_update(data)) is not None:
+            stored = await self.accept(update)
+        else:
+            stored = True  # a shape PTB cannot read: refusing would only make Telegram retry
+        if not stored:
             return PlainTextResponse("not stored", status_code=500)
         return Response(status_code=200)
+
+    def _read_update(self, data: dict[str, object]) -> Update | None:
+        try:
+            return Update.de_json(data, self.tg)
+        except Exception as exc:
+            log.warning("telegram update %s unreadable (%s); ignored", data["update_id"], type(exc).__name__)
+            return None
 
     async def accept(self, update: Update) -> bool:
         """Store the update's message and start processing it; False only when it could not be
@@ -269,6 +277,9 @@ class TelegramChannel:
         except Exception as exc:  # an update shaped unlike any we know: acknowledging it is all we can do
             log.warning("telegram update %s unreadable (%s); ignored", update.update_id, type(exc).__name__)
             return True
+        return await self._accept(parsed, update.update_id)
+
+    async def _accept(self, parsed: Parsed, update_id: int) -> bool:
         if parsed.inbound is None:
             if parsed.tap is not None:  # a tap we ignore still stops the button's spinner
                 self._spawn(self._answer(parsed.tap))
@@ -278,7 +289,7 @@ class TelegramChannel:
                 partial(self.bot.store.enqueue_inbound, parsed.inbound, lease=self.options.resume_lease)
             )
         except Exception as exc:
-            log.error("telegram update %s not stored: %s", update.update_id, type(exc).__name__)
+            log.error("telegram update %s not stored: %s", update_id, type(exc).__name__)
             self.bot.metrics.inc("cadence_bot_errors_total", kind="telegram_store")
             return False
         if fresh:
