@@ -86,9 +86,7 @@ def _serve_child(role: str, args: argparse.Namespace) -> int:
         app = _echo_app()
     else:
         app = _bot_app(args.cadence_url, args.telegram_url, args.database, args.max_turns, args.hold_turns)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(2048)
+    sock = _listener()
     config = uvicorn.Config(
         app, lifespan="on", log_level="warning", access_log=False, loop="asyncio", timeout_graceful_shutdown=3
     )
@@ -110,6 +108,19 @@ def _serve_child(role: str, args: argparse.Namespace) -> int:
         profiler.disable()
         profiler.dump_stats(args.profile_out)
     return 0
+
+
+def _listener() -> socket.socket:
+    """A listening socket on 127.0.0.1 for uvicorn, made as uvicorn makes its own (``serve``).
+
+    The protocol must be named: asyncio turns Nagle's algorithm off (TCP_NODELAY) only on sockets whose
+    ``proto`` is IPPROTO_TCP, and a bare ``socket.socket()`` has 0, as do the connections it accepts.
+    With Nagle on, every response written in two pieces (head, then a body) waits for the client's
+    delayed ACK: 40 ms per Cadence request and per sendMessage here, which no real deployment has."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(2048)
+    return sock
 
 
 def _echo_app() -> Any:
@@ -239,9 +250,7 @@ class Telegram(FakeTelegram):
 async def _telegram() -> AsyncIterator[tuple[Telegram, str]]:
     """The fake Bot API under uvicorn on this event loop."""
     fake = Telegram()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(1024)
+    sock = _listener()
     config = uvicorn.Config(fake.app, log_level="warning", access_log=False, loop="asyncio", lifespan="off")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
