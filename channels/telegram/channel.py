@@ -331,18 +331,20 @@ class TelegramChannel:
     async def _resume_loop(self) -> None:
         while True:
             try:
-                if self._inflight:  # still ours: renewed before the lease runs out
-                    renew = partial(
-                        self.bot.store.renew_inbound,
-                        CHANNEL,
-                        sorted(self._inflight),
-                        lease=self.options.resume_lease,
-                    )
-                    await asyncio.to_thread(renew)
+                await self._renew()
                 await self.resume()
             except Exception as exc:
                 log.error("telegram resume failed: %s", type(exc).__name__)
             await asyncio.sleep(self.options.resume_every)
+
+    async def _renew(self) -> None:
+        """Renew the leases on the updates in progress or waiting for a slot here, before they run out.
+        In chunks: a long backlog must not exceed the database's limit on parameters (SQLite: 32,766)."""
+        waiting = sorted(self._inflight)
+        for start in range(0, len(waiting), _RENEW_CHUNK):
+            chunk = waiting[start : start + _RENEW_CHUNK]
+            renew = partial(self.bot.store.renew_inbound, CHANNEL, chunk, lease=self.options.resume_lease)
+            await asyncio.to_thread(renew)
 
     async def resume(self) -> int:
         """Process the inbox's Telegram updates that nobody is processing; returns how many.
@@ -508,6 +510,9 @@ class TelegramChannel:
         except TelegramError as exc:
             raise TelegramUnavailable(f"telegram: {type(exc).__name__}") from exc
         return True
+
+
+_RENEW_CHUNK = 500
 
 
 def _watched(task: asyncio.Task[None]) -> asyncio.Task[None]:
