@@ -5,9 +5,10 @@ Run: .venv/bin/python benchmarks/webhook.py [--quick] [--chats N] [--conversatio
 Four processes on 127.0.0.1, every server under uvicorn configured as the tests' ``serving()`` configures
 it (h11 on asyncio, no access log), in the main thread of its own process:
 
-- the bot: ``bot.app.create_app(bot, [telegram channel])``, the channel from
-  ``channels.telegram.create_channel`` with the production options except ``pace=0`` (the per-chat flood
-  pacing would otherwise hold a chat's 4th message a second, on purpose), a SQLite file, a fixed clock;
+- the bot: ``bot.app.create_app(bot, [telegram channel], freeze_gc=True)`` as ``serve`` builds it, the
+  channel from ``channels.telegram.create_channel`` with the production options except ``pace=0`` (the
+  per-chat flood pacing would otherwise hold a chat's 4th message a second, on purpose; ``--max-turns``
+  also overrides the bound on turns at once, to explore it), a SQLite file, a fixed clock;
 - Cadence: the sandbox (salon seed, fixed clock, no rate limit);
 - an echo server: one Starlette route at ``POST /telegram/webhook`` that reads the JSON body and answers 200;
 - this process, playing Telegram: the load generator (a keep-alive connection per chat, as Telegram keeps
@@ -25,6 +26,9 @@ N chats run at once. Each books haircuts, conversation after conversation (a new
 - conversation: each chat waits for the bot's replies before its next message, like a person who reads
   them; per turn the time from posting to the last reply.
 - echo: the burst's chats and kinds of bodies against the echo server.
+- acknowledgement only: the echo's load against the bot with every turn held before it starts (a test
+  seam of the channel), so the webhook only stores and answers. Not a target: it shows what the
+  acknowledgement costs on its own, the ceiling of the burst's acknowledged throughput.
 
 Targets: acknowledged and answered throughput (burst) each at least half the echo's. Per-process CPU time
 and the bot's own /metrics are printed, to show what limited a phase (2 cores, 3 busy processes).
@@ -37,6 +41,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import dataclasses
 import io
 import itertools
 import json
@@ -64,6 +69,8 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 RATIO_TARGET = 0.5
 TURN_TIMEOUT = 60.0
 _update_ids = itertools.count(1_000_000)
+MAX_TURNS: int | None = None
+"""``--max-turns``, passed on to the bot's process."""
 
 # -- the servers (child processes) ------------------------------------------------------------------
 
@@ -78,10 +85,8 @@ def _serve_child(role: str, args: argparse.Namespace) -> int:
     elif role == "echo":
         app = _echo_app()
     else:
-        app = _bot_app(args.cadence_url, args.telegram_url, args.database)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(2048)
+        app = _bot_app(args.cadence_url, args.telegram_url, args.database, args.max_turns, args.hold_turns)
+    sock = _listener()
     config = uvicorn.Config(
         app, lifespan="on", log_level="warning", access_log=False, loop="asyncio", timeout_graceful_shutdown=3
     )
@@ -105,6 +110,19 @@ def _serve_child(role: str, args: argparse.Namespace) -> int:
     return 0
 
 
+def _listener() -> socket.socket:
+    """A listening socket on 127.0.0.1 for uvicorn, made as uvicorn makes its own (``serve``).
+
+    The protocol must be named: asyncio turns Nagle's algorithm off (TCP_NODELAY) only on sockets whose
+    ``proto`` is IPPROTO_TCP, and a bare ``socket.socket()`` has 0, as do the connections it accepts.
+    With Nagle on, every response written in two pieces (head, then a body) waits for the client's
+    delayed ACK: 40 ms per Cadence request and per sendMessage here, which no real deployment has."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(2048)
+    return sock
+
+
 def _echo_app() -> Any:
     from starlette.applications import Starlette
     from starlette.requests import Request
@@ -118,7 +136,7 @@ def _echo_app() -> Any:
     return Starlette(routes=[Route("/telegram/webhook", echo, methods=["POST"])])
 
 
-def _bot_app(cadence_url: str, telegram_url: str, database: str) -> Any:
+def _bot_app(cadence_url: str, telegram_url: str, database: str, max_turns: int | None, hold: bool) -> Any:
     from bot.app import create_app
     from bot.service import open_bot
     from channels.telegram import TelegramOptions, create_channel
@@ -129,8 +147,18 @@ def _bot_app(cadence_url: str, telegram_url: str, database: str) -> Any:
         telegram_api_base_url=telegram_url,
     )
     bot = open_bot(settings, base_url=cadence_url, database=database, clock=_harness.fixed_clock)
-    channel = create_channel(bot, options=TelegramOptions(pace=0))
-    return create_app(bot, [channel])
+    options = TelegramOptions(pace=0)
+    if max_turns is not None:
+        options = dataclasses.replace(options, max_turns=max_turns)
+    if hold:
+        options = dataclasses.replace(options, before_process=_forever, grace=0.1)
+    channel = create_channel(bot, options=options)
+    return create_app(bot, [channel], freeze_gc=True)
+
+
+async def _forever(inbound: object) -> None:
+    """Holds a turn before it starts (the acknowledgement-only phase): stored, never processed."""
+    await asyncio.Event().wait()
 
 
 @dataclass
@@ -222,9 +250,7 @@ class Telegram(FakeTelegram):
 async def _telegram() -> AsyncIterator[tuple[Telegram, str]]:
     """The fake Bot API under uvicorn on this event loop."""
     fake = Telegram()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(1024)
+    sock = _listener()
     config = uvicorn.Config(fake.app, log_level="warning", access_log=False, loop="asyncio", lifespan="off")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
@@ -448,6 +474,8 @@ async def _bot_phase(
 ) -> tuple[Phase, list[int]]:
     phase = Phase(name)
     options = ["--cadence-url", "", "--telegram-url", "", "--database", str(tmp / f"{name}.db")]
+    if MAX_TURNS is not None:
+        options += ["--max-turns", str(MAX_TURNS)]
     if profile is not None:
         options += ["--profile-out", str(profile)]
     async with _telegram() as (fake, fake_url), _child("cadence", tmp) as cadence:
@@ -500,6 +528,28 @@ async def _echo_phase(tmp: Path, chats: int, updates_per_chat: int) -> Phase:
     return phase
 
 
+async def _ack_phase(tmp: Path, chats: int, updates_per_chat: int) -> Phase:
+    """The echo's load against the bot, its turns held: what storing and answering 200 costs alone."""
+    phase = Phase("ack only")
+    options = ["--cadence-url", "http://127.0.0.1:9", "--telegram-url", "", "--database", str(tmp / "ack.db")]
+    async with _telegram() as (_, fake_url):
+        options[3] = fake_url
+        async with _child("bot", tmp, *options, "--hold-turns") as bot:
+            load = Load(bot.url, None)
+            await load.echo_chat(Phase("warm-up"), 1, 50)
+            cpu_before, mine_before = bot.cpu_seconds(), time.process_time()
+            started = time.perf_counter()
+            await asyncio.gather(
+                *(load.echo_chat(phase, 20_000_000 + n, updates_per_chat) for n in range(chats))
+            )
+            phase.seconds_acked = phase.seconds_answered = time.perf_counter() - started
+            phase.cpu = {
+                "bot": bot.cpu_seconds() - cpu_before,
+                "telegram+load": time.process_time() - mine_before,
+            }
+    return phase
+
+
 def _print_profile(path: Path, top: int) -> None:
     for order in ("tottime", "cumulative"):
         out = io.StringIO()
@@ -513,7 +563,7 @@ def _ms(values: Sequence[float], share: float) -> str:
 
 
 def _report(phases: Sequence[Phase], expected: Sequence[int], chats: int, quick: bool) -> int:
-    burst, talk, echo = phases
+    burst, talk, echo, ack_only = phases
     print(_harness.machine())
     print(
         f"load: {chats} chats at once, one keep-alive connection each; a conversation is 4 updates answered"
@@ -525,6 +575,7 @@ def _report(phases: Sequence[Phase], expected: Sequence[int], chats: int, quick:
     )
     rows = (
         ("echo (200 after reading the body)", echo, echo.seconds_acked, False),
+        ("bot, turns held: acknowledged", ack_only, ack_only.seconds_acked, False),
         ("bot burst: acknowledged", burst, burst.seconds_acked, False),
         ("bot burst: answered", burst, burst.seconds_answered, True),
         ("bot conversations: answered", talk, talk.seconds_answered, True),
@@ -553,14 +604,16 @@ def _report(phases: Sequence[Phase], expected: Sequence[int], chats: int, quick:
         )
         + f"; of it in the bot process: burst {burst.cpu.get('bot', 0) / burst.updates * 1000:.1f} ms,"
         f" conversations {talk.cpu.get('bot', 0) / talk.updates * 1000:.1f} ms,"
-        f" echo server {echo.cpu.get('echo', 0) / echo.updates * 1000:.2f} ms"
+        f" echo server {echo.cpu.get('echo', 0) / echo.updates * 1000:.2f} ms,"
+        f" bot with turns held {ack_only.cpu.get('bot', 0) / ack_only.updates * 1000:.2f} ms"
     )
     echo_rate = echo.rate(echo.seconds_acked)
     acked = burst.rate(burst.seconds_acked) / echo_rate
     answered = burst.rate(burst.seconds_answered) / echo_rate
     print(
         f"ratio to echo: acknowledged {acked:.2f}x, answered (burst) {answered:.2f}x,"
-        f" answered (conversations) {talk.rate(talk.seconds_answered) / echo_rate:.2f}x"
+        f" answered (conversations) {talk.rate(talk.seconds_answered) / echo_rate:.2f}x;"
+        f" with turns held (not a target) {ack_only.rate(ack_only.seconds_acked) / echo_rate:.2f}x"
     )
     targets = Targets(quick=quick)
     targets.at_least("ack_throughput_vs_echo", acked, RATIO_TARGET)
@@ -578,7 +631,8 @@ async def run(chats: int, conversations: int, quick: bool, profile: int) -> int:
             _print_profile(stats, profile)
         talk, _ = await _bot_phase("conversations", Path(tmp), chats, conversations, burst=False)
         echo = await _echo_phase(Path(tmp), chats, max(4 * conversations, 40 if quick else 200))
-    return _report((burst, talk, echo), expected, chats, quick)
+        ack_only = await _ack_phase(Path(tmp), chats, max(4 * conversations, 40 if quick else 80))
+    return _report((burst, talk, echo, ack_only), expected, chats, quick)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -592,6 +646,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--telegram-url", help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
     parser.add_argument("--profile-out", help=argparse.SUPPRESS)
+    parser.add_argument("--hold-turns", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--max-turns", type=int, help="the bot's turns at once (default: the production TelegramOptions)"
+    )
     parser.add_argument(
         "--profile",
         type=int,
@@ -601,6 +659,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.role:
         return _serve_child(args.role, args)
+    global MAX_TURNS
+    MAX_TURNS = args.max_turns
     chats, conversations = (5, 1) if args.quick else (args.chats, args.conversations)
     return asyncio.run(run(chats, conversations, args.quick, args.profile))
 

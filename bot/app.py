@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator, Sequence
@@ -75,10 +76,16 @@ def create_app(
     routes: Sequence[BaseRoute] = (),
     run_worker: bool = True,
     worker: Worker | None = None,
+    freeze_gc: bool = False,
 ) -> Starlette:
     """The ASGI app: health, metrics, Cadence's webhook, each channel's routes and ``routes``. The
     lifespan starts the channels and the job worker (``run_worker=False`` leaves jobs queued, as a
-    crashed process would), stops them, and closes the bot."""
+    crashed process would), stops them, and closes the bot.
+
+    ``freeze_gc`` (for a process that serves this one app, as ``serve`` does) moves everything alive
+    once started (modules, the app, the caches) out of the collector's reach: the full collections
+    otherwise rescan those long-lived objects and pause a turn for 10-40 ms now and then. Not for
+    tests, which build many apps in one process: what is frozen is never freed."""
 
     worker = worker or Worker(bot, {channel.name: channel for channel in channels})
 
@@ -91,6 +98,9 @@ def create_app(
                 started.append(channel)
             if run_worker:
                 await worker.start()
+            if freeze_gc:
+                gc.collect()  # garbage from start-up first, so it is not frozen with the rest
+                gc.freeze()
             yield
         finally:
             await worker.stop()
@@ -115,9 +125,9 @@ def create_app(
     return app
 
 
-def build_app(settings: Settings, *, telegram_polling: bool = False) -> Starlette:
+def build_app(settings: Settings, *, telegram_polling: bool = False, freeze_gc: bool = False) -> Starlette:
     bot = open_bot(settings)
-    return create_app(bot, configured_channels(bot, telegram_polling=telegram_polling))
+    return create_app(bot, configured_channels(bot, telegram_polling=telegram_polling), freeze_gc=freeze_gc)
 
 
 def serve(host: str = "127.0.0.1", port: int = 8080, telegram_polling: bool = False) -> int:
@@ -131,6 +141,6 @@ def serve(host: str = "127.0.0.1", port: int = 8080, telegram_polling: bool = Fa
     if not settings.cadence_base_url:
         log.error("CADENCE_BASE_URL is not set (run `cadence-bot sandbox` for a local Cadence)")
         return 2
-    app = build_app(settings, telegram_polling=telegram_polling)
+    app = build_app(settings, telegram_polling=telegram_polling, freeze_gc=True)
     uvicorn.run(app, host=host, port=port, log_config=None)
     return 0

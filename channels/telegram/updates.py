@@ -20,12 +20,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import Chat, Message, Update, User
 
 from bot.types import Inbound
 
-__all__ = ["CHANNEL", "COMMANDS", "Parsed", "Tap", "parse_update", "tenant_from_payload"]
+__all__ = [
+    "CHANNEL",
+    "COMMANDS",
+    "Parsed",
+    "Tap",
+    "parse_text_message",
+    "parse_update",
+    "tenant_from_payload",
+]
 
 CHANNEL = "telegram"
 
@@ -79,7 +88,10 @@ def _name(user: User | None) -> str | None:
 
 def _text(message: Message) -> tuple[str, str | None]:
     """The text for the dialog and the tenant a ``/start`` payload names."""
-    text = message.text or message.caption or ""
+    return _words(message.text or message.caption or "")
+
+
+def _words(text: str) -> tuple[str, str | None]:
     match = _COMMAND.match(text.strip())
     if match is None:
         return text, None
@@ -138,3 +150,41 @@ def _label(message: Message, data: str | None) -> str | None:
             if button.callback_data == data:
                 return button.text
     return None
+
+
+_PLAIN_MESSAGE = frozenset({"update_id", "message"})
+
+
+def parse_text_message(data: dict[str, Any]) -> Parsed | None:
+    """:func:`parse_update` for the commonest update, a text message in a private chat, read straight
+    from the webhook's JSON; None for anything else (then PTB's model reads it).
+
+    Building PTB's ``Update`` costs about 0.2 ms, a quarter of the webhook's work before its 200 and
+    more than the rest of our code on that path. Only exact, plain shapes are read here (strings where
+    strings belong, no contact, no caption, no other update type); tests check that this and
+    :func:`parse_update` agree on every update this accepts."""
+    message = data.get("message")
+    if data.keys() != _PLAIN_MESSAGE or type(data["update_id"]) is not int or not isinstance(message, dict):
+        return None
+    chat, user, text = message.get("chat"), message.get("from"), message.get("text")
+    if not (isinstance(chat, dict) and isinstance(user, dict) and isinstance(text, str) and text):
+        return None
+    if "contact" in message or chat.get("type") != Chat.PRIVATE or type(chat.get("id")) is not int:
+        return None
+    first, last, language = user.get("first_name"), user.get("last_name"), user.get("language_code")
+    if user.get("is_bot") is not False or type(user.get("id")) is not int or not isinstance(first, str):
+        return None
+    if not (isinstance(last, str | None) and isinstance(language, str | None)):
+        return None
+    name = " ".join(part.strip() for part in (first, last or "") if part and part.strip())
+    words, tenant = _words(text)
+    inbound = Inbound(
+        channel=CHANNEL,
+        message_id=str(data["update_id"]),
+        chat_id=str(chat["id"]),
+        text=words,
+        tenant=tenant,
+        sender_name=name or None,
+        language=language or None,
+    )
+    return Parsed(inbound)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import logging
@@ -30,6 +31,16 @@ def test_healthz_and_metrics_over_http() -> None:
         health = httpx.get(f"{url}/healthz")
     body = health.json()
     assert health.status_code == 503 and body["database"] == "ok" and body["cadence"] != "ok"
+
+
+def test_freeze_gc_freezes_what_start_up_left_alive() -> None:
+    bot = open_bot(Settings(), base_url="http://127.0.0.1:9", database=":memory:")
+    assert gc.get_freeze_count() == 0
+    try:
+        with serving(create_app(bot, [], freeze_gc=True)):
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()  # this test process goes on building apps
 
 
 def test_logs_are_json_with_contacts_masked() -> None:

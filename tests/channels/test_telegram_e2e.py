@@ -180,6 +180,40 @@ def test_replies_that_never_went_out_are_resent_unless_the_chat_moved_on(
         assert len(resent) == 1 and "haircut" in resent[0].lower() and "when" in resent[0].lower(), resent
 
 
+def test_a_burst_runs_at_most_max_turns_at_once_and_answers_every_update(
+    telegram_world: TelegramWorld,
+) -> None:
+    """Six chats write at once to a bot allowed two turns at a time: every update is acknowledged at
+    once (stored), two turns start, the other four wait for a slot, and all six are answered."""
+    world = telegram_world
+    started: list[str] = []
+    peak = [0]
+    release = threading.Event()
+    finished: list[set[str]] = []  # the served bot's done set, once it exists
+
+    async def gate(inbound: Any) -> None:
+        started.append(inbound.message_id)
+        peak[0] = max(peak[0], len(started) - len(finished[0]))
+        while not release.is_set():
+            await asyncio.sleep(0.01)
+
+    with world.serve(max_turns=2, before_process=gate) as served:
+        finished.append(served.done)
+        customers = [served.customer(world, chat_id=5000 + n) for n in range(6)]
+        updates = [pat.message_update(text="/start salon") for pat in customers]
+        for pat, update in zip(customers, updates, strict=True):
+            pat.deliver(update)  # answered 200 although no slot is free: it is stored
+        time.sleep(0.3)
+        assert len(started) == 2, "only two turns may start"
+        release.set()
+        for pat, update in zip(customers, updates, strict=True):
+            pat.wait_done(update)
+            assert texts(world.fake.sent(pat.chat_id)) == [GREETING, ASK_SERVICE]
+        assert sorted(started) == sorted(str(update["update_id"]) for update in updates)
+        assert peak[0] == 2
+        assert served.bot.store.claim_inbound(lease=timedelta(0)) == [], "the inbox is empty"
+
+
 def test_an_update_delivered_three_times_books_once(telegram_world: TelegramWorld) -> None:
     world = telegram_world
     with world.serve() as served:

@@ -3,19 +3,21 @@ and ``send`` (notifications) against the fake Bot API."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from telegram import Bot as TelegramBot
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, Update
 from telegram.error import BadRequest, RetryAfter, TimedOut
 
 from bot.config import Settings
 from bot.service import open_bot
-from bot.types import Option, Reply
+from bot.types import Inbound, Option, Reply
 from cadence_adapter.sandbox.server import serving
 from channels.telegram import TelegramOptions, TelegramUnavailable, create_channel
 from channels.telegram.render import (
@@ -29,7 +31,7 @@ from channels.telegram.render import (
     utf16_len,
 )
 from channels.telegram.sender import Pacer, Sender
-from channels.telegram.updates import parse_update, tenant_from_payload
+from channels.telegram.updates import parse_text_message, parse_update, tenant_from_payload
 from tests.channels.fake_telegram import BOT_TOKEN, PTB_RETRY_AFTER_WARNING, FakeTelegram, visible_text
 
 TG = TelegramBot(BOT_TOKEN)
@@ -130,6 +132,67 @@ def test_what_the_dialog_does_not_take_is_ignored_but_taps_are_still_answered() 
 def test_a_photo_is_a_message_without_text() -> None:
     inbound = parse_update(update(photo=[{"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}]))
     assert inbound.inbound is not None and inbound.inbound.text == ""
+
+
+def _raw(update_id: int = 9001, **content: Any) -> dict[str, Any]:
+    message = {"message_id": 1, "date": 0, "chat": PRIVATE, "from": USER, **content}
+    return {"update_id": update_id, "message": message}
+
+
+_PLAIN_SHAPES: list[dict[str, Any]] = [
+    _raw(text="tomorrow at 3pm"),
+    _raw(text="/start salon"),
+    _raw(text="/start@cadence_test_bot Studio-Salon_2"),
+    _raw(text="/start ../../etc"),
+    _raw(text="/help"),
+    _raw(text="/tz Berlin"),
+    _raw(text="  spaced\tout\n  "),
+    _raw(text="olá \u0007 ümlaut 🙂"),
+    _raw(text="hi", **{"from": {"id": 42, "is_bot": False, "first_name": " Pat "}}),
+    _raw(text="hi", **{"from": {"id": 42, "is_bot": False, "first_name": "Pat", "last_name": None}}),
+    _raw(text="hi", **{"from": {**USER, "language_code": ""}}),
+    _raw(text="hi", entities=[{"type": "bold", "offset": 0, "length": 2}]),
+]
+_OTHER_SHAPES: list[dict[str, Any]] = [
+    _raw(text=""),
+    _raw(caption="a photo", photo=[{"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}]),
+    _raw(contact={"phone_number": "+351912345678", "first_name": "Pat", "user_id": 42}, text="x"),
+    _raw(text="hi", chat={"id": -100, "type": "supergroup", "title": "Staff"}),
+    _raw(text="hi", chat={"id": "42", "type": "private"}),
+    _raw(text="hi", **{"from": {**USER, "is_bot": True}}),
+    _raw(text="hi", **{"from": {**USER, "first_name": 7}}),
+    _raw(text=["not", "text"]),
+    {**_raw(text="hi"), "edited_message": _raw(text="hi")["message"]},
+    {"update_id": 1, "edited_message": _raw(text="hi")["message"]},
+    {"update_id": 9002, "callback_query": {"id": "q1", "from": USER, "chat_instance": "c", "data": "3.0"}},
+]
+
+
+@pytest.mark.parametrize("data", _PLAIN_SHAPES + _OTHER_SHAPES)
+def test_plain_text_messages_are_read_without_ptb_exactly_as_parse_update_reads_them(
+    data: dict[str, Any],
+) -> None:
+    fast = parse_text_message(data)
+    assert (fast is not None) == (data in _PLAIN_SHAPES), "plain text messages, and only they, are read"
+    if fast is not None:
+        update = Update.de_json(data, TG)
+        assert update is not None and fast == parse_update(update)
+
+
+@given(
+    text=st.text(min_size=1),
+    first=st.text(min_size=1),
+    last=st.none() | st.text(),
+    language=st.none() | st.text(max_size=8),
+)
+def test_the_plain_reading_agrees_with_parse_update_on_any_text_and_names(
+    text: str, first: str, last: str | None, language: str | None
+) -> None:
+    user = {"id": 42, "is_bot": False, "first_name": first, "last_name": last, "language_code": language}
+    data = _raw(text=text, **{"from": user})
+    fast = parse_text_message(data)
+    update = Update.de_json(data, TG)
+    assert fast is not None and update is not None and fast == parse_update(update)
 
 
 # -- Reply -> messages -------------------------------------------------------------------------------
@@ -319,6 +382,35 @@ async def test_send_raises_a_connection_error_when_telegram_is_unreachable(tmp_p
     try:
         with pytest.raises(ConnectionError):
             await channel.send("42", [Reply(text="Hello")])
+    finally:
+        await channel.tg.shutdown()
+        await bot.aclose()
+
+
+@pytest.mark.anyio
+async def test_leases_of_a_long_backlog_are_renewed_in_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Updates waiting for a turn slot stay ours: every lease is renewed, in statements of a bounded
+    number of parameters (a backlog over SQLite's 32,766 would otherwise fail, and be taken over)."""
+    bot, channel = _channel("http://127.0.0.1:9", tmp_path)
+    store = bot.store
+    for n in range(1200):
+        inbound = Inbound(channel="telegram", chat_id=str(n % 7), message_id=str(n), text="hi")
+        assert store.enqueue_inbound(inbound, lease=timedelta(0))
+    sizes: list[int] = []
+    renew = store.renew_inbound
+
+    def spy(channel_name: str, ids: Sequence[str], *, lease: timedelta) -> None:
+        sizes.append(len(ids))
+        renew(channel_name, ids, lease=lease)
+
+    monkeypatch.setattr(store, "renew_inbound", spy)
+    channel._inflight.update(str(n) for n in range(1200))
+    try:
+        await channel._renew()
+        assert sum(sizes) == 1200 and max(sizes) <= 500
+        assert store.claim_inbound(channel="telegram", lease=timedelta(seconds=1)) == [], "all renewed"
     finally:
         await channel.tg.shutdown()
         await bot.aclose()
