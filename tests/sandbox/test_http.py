@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import httpx
 import pytest
 
 from cadence_adapter.sandbox import RateLimit, create_app, sandbox_of
-from cadence_adapter.sandbox.server import serving
+from cadence_adapter.sandbox.server import _bind, serving
 from cadence_adapter.webhooks import verify_signature
 from tests.sandbox.helpers import (
     AUTH,
@@ -79,6 +81,13 @@ def test_serving_releases_the_port() -> None:
         assert httpx.get(base_url + "/api/v1/public/orgs/acme").status_code == 200
     with pytest.raises(httpx.ConnectError):
         httpx.get(base_url + "/api/v1/public/orgs/acme", timeout=1)
+
+
+def test_the_listening_socket_says_it_is_tcp_so_answers_are_not_held_back() -> None:
+    """asyncio sets TCP_NODELAY only on sockets whose proto is IPPROTO_TCP; a bare socket() has 0, and
+    then each answer with a body waited ~40 ms on Nagle's algorithm and the client's delayed ACK."""
+    with closing(_bind("127.0.0.1", 0)) as sock:
+        assert sock.proto == socket.IPPROTO_TCP
 
 
 def test_thirty_concurrent_requests_for_one_slot_make_exactly_one_booking(
