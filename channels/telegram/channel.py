@@ -113,6 +113,9 @@ class TelegramOptions:
     resume_lease: timedelta = timedelta(seconds=10)
     """How long an update accepted or resumed here is ours unless renewed: the longest a process that
     died keeps its updates from its successor (or another process)."""
+    retry_after: timedelta = timedelta(minutes=2)
+    """How long an update whose processing failed (Telegram unreachable) waits in the inbox before the
+    next of its ``max_attempts``: an outage of several minutes does not use them all up."""
     max_turns: int = 16
     """Turns processed at once by this process; the other accepted updates wait, already stored (and
     their leases renewed), for one to finish. Unbounded, a burst starts a task per update and they all
@@ -426,6 +429,11 @@ class TelegramChannel:
         if done:
             self._failures.pop(inbound.message_id, None)
             await asyncio.to_thread(self.bot.store.finish_inbound, CHANNEL, inbound.message_id)
+        elif inbound.message_id in self._failures:  # failed: the next try waits
+            wait = partial(
+                self.bot.store.renew_inbound, CHANNEL, [inbound.message_id], lease=self.options.retry_after
+            )
+            await asyncio.to_thread(wait)
 
     async def _answer(self, tap: Tap) -> None:
         """Stop the tapped button's spinner. Best effort: an old callback can no longer be answered."""

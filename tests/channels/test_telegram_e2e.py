@@ -171,7 +171,10 @@ def test_replies_that_never_went_out_are_resent_unless_the_chat_moved_on(
             pat.say("colour tomorrow at 3pm")
         before = texts(world.fake.sent(pat.chat_id))
         served.done.discard(str(stale["update_id"]))
-        world.now[0] += timedelta(minutes=1)  # the lease runs out: the sweep resumes it
+        world.now[0] += timedelta(seconds=30)
+        time.sleep(0.5)
+        assert str(stale["update_id"]) not in served.done, "a failed update waits before its next try"
+        world.now[0] += timedelta(minutes=2)  # the wait is over: the sweep resumes it
         pat.wait_done(stale)
         resent = texts(world.fake.sent(pat.chat_id))[len(before) :]
     if customer_wrote_again:
