@@ -214,11 +214,13 @@ class Dialog:
             apology = Reply(text=t(kept.language, "unavailable"))
             return Outcome(state=kept.model_dump(mode="json"), replies=(apology,))
         turn.conv.retry = None
+        replies = tuple(turn.replies)
+        if turn.owned or turn.released:
+            replies = tuple(reply.model_copy(update={"lasting": True}) for reply in replies)
         return Outcome(
             state=turn.conv.model_dump(mode="json"),
             # A reminder for a booking that is gone says nothing; a customer's message always gets a reply.
-            replies=tuple(turn.replies)
-            or (() if inbound.reminder else (Reply(text=t(turn.lang, "not_understood")),)),
+            replies=replies or (() if inbound.reminder else (Reply(text=t(turn.lang, "not_understood")),)),
             profile=Profile.model_validate(turn.learned),
             owned=tuple(turn.owned),
             released=tuple(turn.released),

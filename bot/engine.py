@@ -37,7 +37,17 @@ class TurnResult:
     """True when the message had been processed before: ``replies`` are the ones sent then."""
     superseded: bool = False
     """With ``duplicate``: a later message of the chat has been processed since, so ``replies`` are
-    stale (a channel resuming an interrupted send should not send them now)."""
+    stale: a channel resuming an interrupted send sends only the :attr:`Reply.lasting` ones."""
+
+    def to_send(self, *, resumed: bool) -> tuple[Reply, ...]:
+        """What a channel sends: a new turn's replies; for a redelivery, nothing (they went out then);
+        for a message resumed from the inbox, its replies again, since they may never have gone out, but
+        only the lasting ones once the chat has moved on."""
+        if not self.duplicate:
+            return self.replies
+        if not resumed:
+            return ()
+        return tuple(reply for reply in self.replies if reply.lasting) if self.superseded else self.replies
 
 
 def default_fallback(inbound: Inbound) -> Reply:

@@ -99,6 +99,9 @@ class Reply(_Value):
     request_contact: bool = False
     """Ask for the customer's phone (Telegram shows a share-contact button)."""
     link: str | None = None
+    lasting: bool = False
+    """Tells of a change in the world (a booking made, moved or cancelled): still worth sending when it
+    could not be delivered before the customer wrote again, unlike a question that has gone stale."""
 
 
 class Profile(_Value):

@@ -313,7 +313,8 @@ class SmsChannel:
 
         Turns and late answers of one customer run one at a time, so texts go out in order. A
         redelivery yields nothing, except when resuming: then the replies were stored but maybe never
-        sent, and are sent (at least once beats never)."""
+        sent, and are sent (at least once beats never); once the customer has written again, only those
+        telling of a booking made, moved or cancelled (see :meth:`bot.engine.TurnResult.to_send`)."""
         self._inflight.add(inbound.message_id)
         try:
             async with self._chat(inbound.chat_id):
@@ -325,10 +326,7 @@ class SmsChannel:
                     log.exception("SMS %s: turn failed", inbound.message_id)
                     await self._failed(inbound)
                     return ()
-                # Resumed: the replies may never have gone out, so send them again, unless the chat
-                # has moved on since (they would be stale).
-                stale = result.duplicate and (not resumed or result.superseded)
-                replies = () if stale else result.replies
+                replies = result.to_send(resumed=resumed)
                 if late.value:
                     await self._deliver(inbound, replies)
                     return ()

@@ -400,10 +400,8 @@ class TelegramChannel:
                 result = await self.bot.engine.handle(inbound)
                 if tap is not None and not result.duplicate:
                     await self._retire(tap, accepted=not _expired(result.replies))
-                # Resumed: the replies may never have gone out, so send them again, unless the chat
-                # has moved on since (they would be stale).
-                if not result.duplicate or (resumed and not result.superseded):
-                    await self._deliver(inbound.chat_id, result.replies, inbound.language)
+                if replies := result.to_send(resumed=resumed):
+                    await self._deliver(inbound.chat_id, replies, inbound.language)
             done = True
         except (Forbidden, BadRequest) as exc:
             # Blocked by the customer, or a message Telegram will never take: retrying cannot help.

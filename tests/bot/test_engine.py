@@ -146,6 +146,17 @@ async def test_a_duplicate_says_whether_the_chat_has_moved_on_since(store: Store
     assert store.superseded("telegram", "c1", "m1") and not store.superseded("telegram", "c1", "nope")
 
 
+def test_what_a_channel_sends_for_a_turn_a_redelivery_and_a_resumed_message() -> None:
+    question, news = Reply(text="What name?"), Reply(text="You're booked!", lasting=True)
+    fresh = TurnResult((question, news))
+    assert fresh.to_send(resumed=False) == fresh.to_send(resumed=True) == (question, news)
+    again = TurnResult((question, news), duplicate=True)
+    assert again.to_send(resumed=False) == (), "a redelivery's replies went out the first time"
+    assert again.to_send(resumed=True) == (question, news), "a resumed one's may not have"
+    stale = TurnResult((question, news), duplicate=True, superseded=True)
+    assert stale.to_send(resumed=True) == (news,), "the chat moved on: only the news is still worth it"
+
+
 async def test_a_redelivery_racing_the_original_runs_the_step_once(store: Store, clock: FakeClock) -> None:
     class Slow(Counter):
         async def pause(self, inbound: Inbound) -> None:

@@ -183,6 +183,32 @@ def test_replies_that_never_went_out_are_resent_unless_the_chat_moved_on(
         assert len(resent) == 1 and "haircut" in resent[0].lower() and "when" in resent[0].lower(), resent
 
 
+def test_a_booking_confirmation_that_never_went_out_is_sent_even_after_the_customer_wrote_again(
+    telegram_world: TelegramWorld,
+) -> None:
+    """Stale questions are dropped on resume, but news of the booking itself is not."""
+    world = telegram_world
+    with world.serve() as served:
+        pat = served.customer(world)
+        pat.start("salon")
+        pat.say("haircut tomorrow at 3pm")
+        pat.say("Pat Patient")
+        pat.say("pat@example.com")
+        for _ in range(6):  # Telegram goes down as the booking is made
+            world.fake.fail_next("sendMessage", status=500)
+        book = pat.tap_update("Book it")
+        pat.act(book, "[taps Book it]")
+        assert len(world.bookings()) == 1
+        assert not any("You're booked" in m["text"] for m in world.fake.sent(pat.chat_id))
+        world.now[0] += timedelta(seconds=1)
+        pat.say("hello?")  # answered at once: Telegram is back
+        served.done.discard(str(book["update_id"]))
+        world.now[0] += timedelta(minutes=3)  # the booking turn's next try
+        pat.wait_done(book)
+        booked = [m for m in world.fake.sent(pat.chat_id) if "You're booked" in m["text"]]
+    assert len(booked) == 1 and len(world.bookings()) == 1
+
+
 def test_a_burst_runs_at_most_max_turns_at_once_and_answers_every_update(
     telegram_world: TelegramWorld,
 ) -> None:
