@@ -159,6 +159,9 @@ def _v3_queues(db: Database) -> None:
     )
 
 
+_RENEW_CHUNK: Final = 500
+"""Ids per statement when renewing leases (SQLite allows 32,766 parameters; older builds 999)."""
+
 MIGRATIONS: Final[tuple[Callable[[Database], None], ...]] = (_v1_conversations, _v2_ownership, _v3_queues)
 """Applied in order; ``PRAGMA user_version`` counts how many are in the database. Append only."""
 
@@ -531,15 +534,17 @@ class SQLiteStore:
         return [Inbound.model_validate_json(row[2]) for row in rows]
 
     def renew_inbound(self, channel: str, message_ids: Sequence[str], *, lease: timedelta) -> None:
-        """Extend our lease on messages still being processed."""
-        if not message_ids:
-            return
-        marks = ", ".join("?" * len(message_ids))
+        """Extend our lease on messages still being processed (any number: a long backlog is renewed in
+        statements of at most :data:`_RENEW_CHUNK` ids, under SQLite's limit on parameters)."""
+        until = timestamp(self._clock() + lease)
         with self._write() as db:
-            db.execute(
-                f"UPDATE inbox SET lease_until = ? WHERE channel = ? AND message_id IN ({marks})",
-                [timestamp(self._clock() + lease), channel, *message_ids],
-            )
+            for start in range(0, len(message_ids), _RENEW_CHUNK):
+                chunk = message_ids[start : start + _RENEW_CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                db.execute(
+                    f"UPDATE inbox SET lease_until = ? WHERE channel = ? AND message_id IN ({marks})",
+                    [until, channel, *chunk],
+                )
 
     def finish_inbound(self, channel: str, message_id: str) -> None:
         """The message is answered: forget it."""

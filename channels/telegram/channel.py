@@ -341,12 +341,10 @@ class TelegramChannel:
             await asyncio.sleep(self.options.resume_every)
 
     async def _renew(self) -> None:
-        """Renew the leases on the updates in progress or waiting for a slot here, before they run out.
-        In chunks: a long backlog must not exceed the database's limit on parameters (SQLite: 32,766)."""
-        waiting = sorted(self._inflight)
-        for start in range(0, len(waiting), _RENEW_CHUNK):
-            chunk = waiting[start : start + _RENEW_CHUNK]
-            renew = partial(self.bot.store.renew_inbound, CHANNEL, chunk, lease=self.options.resume_lease)
+        """Renew the leases on the updates in progress or waiting for a slot here, before they run out."""
+        if self._inflight:
+            waiting = sorted(self._inflight)
+            renew = partial(self.bot.store.renew_inbound, CHANNEL, waiting, lease=self.options.resume_lease)
             await asyncio.to_thread(renew)
 
     async def resume(self) -> int:
@@ -518,9 +516,6 @@ class TelegramChannel:
         except TelegramError as exc:
             raise TelegramUnavailable(f"telegram: {type(exc).__name__}") from exc
         return True
-
-
-_RENEW_CHUNK = 500
 
 
 def _watched(task: asyncio.Task[None]) -> asyncio.Task[None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -9,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.store import Store, open_store
+from bot.store.sqlite import SQLiteStore
 from bot.types import Inbound, Outcome, PlannedJob, Reply
 
 T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
@@ -84,6 +86,24 @@ def test_a_renewed_lease_keeps_a_message_from_other_processes_until_it_lapses(
     other.finish_inbound("telegram", "m2")
     clock.now += timedelta(seconds=11)  # the owner died: its renewals stop
     assert [m.message_id for m in other.claim_inbound(lease=lease)] == ["m1"]
+
+
+def test_a_backlog_of_any_length_is_renewed(store: Store, clock: Clock) -> None:
+    """Updates waiting for a turn slot stay ours however many there are: SQLite refuses a statement
+    with more parameters than its build allows (32,766 by default, 999 before 3.32, 250,000 on Debian),
+    so a single UPDATE ... IN (...) would fail and lose them all."""
+    if isinstance(store, SQLiteStore):  # as strict as the oldest builds, whatever this one allows
+        store._db.conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+    lease = timedelta(seconds=10)
+    for n in range(3):
+        assert store.enqueue_inbound(message(f"m{n}"), lease=lease)
+    backlog = [f"m{n}" for n in range(40_000)]
+    clock.now += timedelta(seconds=8)
+    store.renew_inbound("telegram", backlog, lease=lease)
+    clock.now += timedelta(seconds=8)
+    assert store.claim_inbound() == [], "all three renewed"
+    clock.now += timedelta(seconds=3)
+    assert len(store.claim_inbound()) == 3
 
 
 def test_a_processed_message_is_not_queued_again(store: Store) -> None:

@@ -3,7 +3,7 @@ and ``send`` (notifications) against the fake Bot API."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from telegram.error import BadRequest, RetryAfter, TimedOut
 
 from bot.config import Settings
 from bot.service import open_bot
-from bot.types import Inbound, Option, Reply
+from bot.types import Option, Reply
 from cadence_adapter.sandbox.server import serving
 from channels.telegram import TelegramOptions, TelegramUnavailable, create_channel
 from channels.telegram.render import (
@@ -382,35 +382,6 @@ async def test_send_raises_a_connection_error_when_telegram_is_unreachable(tmp_p
     try:
         with pytest.raises(ConnectionError):
             await channel.send("42", [Reply(text="Hello")])
-    finally:
-        await channel.tg.shutdown()
-        await bot.aclose()
-
-
-@pytest.mark.anyio
-async def test_leases_of_a_long_backlog_are_renewed_in_chunks(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Updates waiting for a turn slot stay ours: every lease is renewed, in statements of a bounded
-    number of parameters (a backlog over SQLite's 32,766 would otherwise fail, and be taken over)."""
-    bot, channel = _channel("http://127.0.0.1:9", tmp_path)
-    store = bot.store
-    for n in range(1200):
-        inbound = Inbound(channel="telegram", chat_id=str(n % 7), message_id=str(n), text="hi")
-        assert store.enqueue_inbound(inbound, lease=timedelta(0))
-    sizes: list[int] = []
-    renew = store.renew_inbound
-
-    def spy(channel_name: str, ids: Sequence[str], *, lease: timedelta) -> None:
-        sizes.append(len(ids))
-        renew(channel_name, ids, lease=lease)
-
-    monkeypatch.setattr(store, "renew_inbound", spy)
-    channel._inflight.update(str(n) for n in range(1200))
-    try:
-        await channel._renew()
-        assert sum(sizes) == 1200 and max(sizes) <= 500
-        assert store.claim_inbound(channel="telegram", lease=timedelta(seconds=1)) == [], "all renewed"
     finally:
         await channel.tg.shutdown()
         await bot.aclose()
