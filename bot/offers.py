@@ -159,22 +159,25 @@ def _reachable_days(want: Want, reach: Reach) -> tuple[date, ...]:
 def fetch_range(want: Want, zone: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:
     """The instants to ask Cadence about first: just the days asked for, or the coming week when no
     day was named. Never raises; always a window Cadence accepts (see :func:`_window`)."""
-    reach = Reach.at(now, zone)
-    days = _reachable_days(want, reach)
-    if not days:
-        return _window(now, now + _DEFAULT_SPAN, now, reach)
-    return _window(_midnight(days[0], zone), _midnight(days[-1] + timedelta(days=1), zone), now, reach)
+    return _days_window(want, zone, now, margin=timedelta(0), unnamed=_DEFAULT_SPAN)
 
 
 def lookaround_range(want: Want, zone: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:
     """When the days asked for have nothing that fits: those days and two weeks around them, for the
     nearest open days (or, with no day named, the next two weeks). Same guarantees as :func:`fetch_range`."""
+    return _days_window(want, zone, now, margin=_LOOKAROUND, unnamed=_LOOKAROUND)
+
+
+def _days_window(
+    want: Want, zone: ZoneInfo, now: datetime, *, margin: timedelta, unnamed: timedelta
+) -> tuple[datetime, datetime]:
+    """The reachable days asked for, ``margin`` either side; from now for ``unnamed`` when none."""
     reach = Reach.at(now, zone)
     days = _reachable_days(want, reach)
     if not days:
-        return _window(now, now + _LOOKAROUND, now, reach)
-    start = _midnight(days[0], zone) - _LOOKAROUND
-    return _window(start, _midnight(days[-1] + timedelta(days=1), zone) + _LOOKAROUND, now, reach)
+        return _window(now, now + unnamed, now, reach)
+    start = _midnight(days[0], zone) - margin
+    return _window(start, _midnight(days[-1] + timedelta(days=1), zone) + margin, now, reach)
 
 
 def page_range(

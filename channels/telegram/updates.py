@@ -80,9 +80,11 @@ def tenant_from_payload(payload: str | None) -> str | None:
 
 
 def _name(user: User | None) -> str | None:
-    if user is None:
-        return None
-    name = " ".join(part.strip() for part in (user.first_name, user.last_name or "") if part and part.strip())
+    return _full_name(user.first_name, user.last_name) if user is not None else None
+
+
+def _full_name(first: str, last: str | None) -> str | None:
+    name = " ".join(part.strip() for part in (first, last or "") if part and part.strip())
     return name or None
 
 
@@ -176,7 +178,6 @@ def parse_text_message(data: dict[str, Any]) -> Parsed | None:
         return None
     if not (isinstance(last, str | None) and isinstance(language, str | None)):
         return None
-    name = " ".join(part.strip() for part in (first, last or "") if part and part.strip())
     words, tenant = _words(text)
     inbound = Inbound(
         channel=CHANNEL,
@@ -184,7 +185,7 @@ def parse_text_message(data: dict[str, Any]) -> Parsed | None:
         chat_id=str(chat["id"]),
         text=words,
         tenant=tenant,
-        sender_name=name or None,
+        sender_name=_full_name(first, last),
         language=language or None,
     )
     return Parsed(inbound)
