@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint types pytest bench eval clean
+.PHONY: demo test lint types pytest bench eval eval-dialog clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ bench: $(STAMP)  # every benchmark runs; the exit status says whether any missed
 
 eval: $(STAMP)
 	$(BIN)/cadence-bot nlu-eval ../shared/eval/sgd_datetime_train.jsonl
+
+eval-dialog: $(STAMP)  # whole conversations, judged by what they book; transcripts in .eval/
+	$(BIN)/cadence-bot dialog-eval ../shared/eval/conversations_dev.jsonl --transcripts .eval/transcripts
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,4 +1,4 @@
-"""The ``cadence-bot`` command: chat, serve, sandbox, nlu-eval.
+"""The ``cadence-bot`` command: chat, serve, sandbox, nlu-eval, dialog-eval.
 
 Each subcommand imports its module lazily so ``cadence-bot sandbox`` never pays for the bot's imports.
 """
@@ -36,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     nlu_eval = sub.add_parser("nlu-eval", help="score date/time understanding on a JSONL file")
     nlu_eval.add_argument("file", type=Path)
     nlu_eval.add_argument("--predictions", type=Path, help="write one prediction per item here")
+
+    dialog_eval = sub.add_parser("dialog-eval", help="run whole conversations and judge what they booked")
+    dialog_eval.add_argument("file", type=Path, help="conversation cases, one JSON object a line")
+    dialog_eval.add_argument("--transcripts", type=Path, help="write each transcript and its verdict here")
+    dialog_eval.add_argument("--only", metavar="ID", help="run just this conversation")
     return parser
 
 
@@ -49,6 +54,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.nlu.evaluate import run_eval
 
         return run_eval(args.file, predictions=args.predictions)
+    if args.command == "dialog-eval":
+        from bot.dialog_eval import run_dialog_eval
+
+        try:
+            return run_dialog_eval(args.file, transcripts=args.transcripts, only=args.only)
+        except (OSError, ValueError) as exc:
+            print(f"cadence-bot dialog-eval: {exc}", file=sys.stderr)
+            return 2
     if args.command == "chat":
         from channels.console import run_chat
 

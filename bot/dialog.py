@@ -21,22 +21,28 @@ step returns the state it was given, remembers the message, and "try again" repl
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.core import get_global
 from pydantic import BaseModel
 
 from bot.i18n import supported, t
+from bot.nlu import daymath
 from bot.nlu.choices import Choice, match_choice
 from bot.nlu.commands import Command, CommandKind, detect_command
-from bot.nlu.contact import extract_email, extract_name, extract_phone
+from bot.nlu.contact import extract_phone
+from bot.nlu.details import Details, bare_name, read_details
+from bot.nlu.intents import BookingIntent, booking_intent
+from bot.nlu.language import detect_language
+from bot.nlu.lexicon import WORDS
 from bot.nlu.request import Request, extract_request
-from bot.nlu.when import When, interpret_when
+from bot.nlu.text import fold
+from bot.nlu.when import When
 from bot.nlu.yesno import interpret_yes_no
 from bot.offers import (
     Offer,
@@ -48,7 +54,16 @@ from bot.offers import (
     page_range,
     plan_offer,
 )
-from bot.render import customer_zone, format_day, format_duration, format_slot, format_time_of_day, zone_city
+from bot.render import (
+    customer_zone,
+    day_first,
+    format_day,
+    format_duration,
+    format_slot,
+    format_time_of_day,
+    region_of,
+    zone_city,
+)
 from bot.tenants import TenantDirectory, TenantInfo
 from bot.types import Inbound, Option, Outcome, OwnedBooking, Profile, Reply
 from cadence_adapter import (
@@ -122,6 +137,9 @@ class Conversation(BaseModel):
     """The booking being moved or cancelled."""
     moving: bool = False
     booked: Booking | None = None
+    made: int = 0
+    """Bookings made in this conversation: part of the idempotency key, so a new request after a
+    booking is a new booking, never the old one replayed."""
     retry: Retry | None = None
 
 
@@ -143,6 +161,8 @@ class Turn:
     released: list[str] = field(default_factory=list)
     learned: dict[str, str] = field(default_factory=dict)
     """Profile fields learned this turn (name, email, phone, timezone, language)."""
+    chosen: bool = False
+    """A slot was chosen this turn: the next question first says what was understood."""
 
     @property
     def lang(self) -> str:
@@ -171,12 +191,6 @@ class Turn:
         """Only the time of day (the day is in the heading), the zone named if it differs."""
         business = self.tenant.zone if self.tenant else None
         return format_slot(start, self.zone, self.lang, business_zone=business, with_day=False)
-
-
-def _region(zone: ZoneInfo) -> str | None:
-    """The country of a zone (Europe/Lisbon -> PT): the default region for local phone numbers."""
-    territory = get_global("zone_territories").get(zone.key)
-    return str(territory) if territory else None
 
 
 class Dialog:
@@ -258,7 +272,7 @@ class Dialog:
                 await self._on_pick(turn, pick)
             return
         if inbound.contact_phone:
-            conv.phone = extract_phone(inbound.contact_phone, _region(turn.zone)) or inbound.contact_phone
+            conv.phone = extract_phone(inbound.contact_phone, region_of(turn.zone)) or inbound.contact_phone
             turn.learned["phone"] = conv.phone
             await self._advance(turn)
             return
@@ -289,32 +303,44 @@ class Dialog:
         await self._advance(turn)
 
     def _parse_request(self, turn: Turn, text: str) -> Request:
+        """Service, practitioner and when, read in the conversation's language and, when the message
+        is in another one ("mardi prochain"), in that one first: a day word is never dropped."""
         assert turn.tenant is not None
+        languages = turn.languages
+        written = detect_language(text, (*languages, *WORDS))
+        if written is not None and written not in languages:
+            languages = (written, *languages)
         return extract_request(
             text,
             [(s.id, s.name) for s in turn.tenant.services],
             [(p.id, p.name) for p in turn.tenant.practitioners],
             turn.now,
             turn.zone,
-            turn.languages,
+            languages,
+            day_first=day_first(turn.zone),
         )
 
     def _apply_request(self, turn: Turn, request: Request) -> bool:
-        """Take service, practitioner and time from one message; True when it named any."""
+        """Take service, practitioner and time from one message; True when it named any.
+
+        A day or time refines what was asked before ("actually make it 4" keeps the day, "no,
+        Tuesday" keeps the time); a move keeps its service."""
         assert turn.tenant is not None
         tenant, conv = turn.tenant, turn.conv
-        if request.service_index is not None:
+        took = False
+        if request.service_index is not None and not conv.moving:
             self._choose_service(turn, tenant.services[request.service_index].id)
+            took = True
         if request.practitioner_index is not None:
-            conv.practitioner_id = tenant.practitioners[request.practitioner_index].id
+            practitioner = tenant.practitioners[request.practitioner_index].id
+            if conv.practitioner_id != practitioner:
+                conv.practitioner_id, conv.slot = practitioner, None
             conv.practitioner_asked = True
+            took = True
         if not request.when.is_empty:
-            conv.want, conv.slot = _want(request.when), None
-        return (
-            request.service_index is not None
-            or request.practitioner_index is not None
-            or not request.when.is_empty
-        )
+            conv.want, conv.slot = (conv.want or Want()).merged(_want(request.when)), None
+            took = True
+        return took
 
     def _choose_service(self, turn: Turn, service_id: str) -> None:
         conv = turn.conv
@@ -325,78 +351,81 @@ class Dialog:
         if conv.practitioner_id and all(p.id != conv.practitioner_id for p in staff):
             conv.practitioner_id, conv.practitioner_asked = None, False
 
-    async def _in_request(self, turn: Turn, text: str) -> None:
-        """Service, practitioner and booked stages: anything may come in one message.
-
-        An option on offer wins only when the message names no service or practitioner itself:
-        "2" picks the second service, "a haircut friday at 3" fills three steps at once."""
+    def _take_details(self, turn: Turn, details: Details) -> bool:
+        """Keep the name and contact a message carries, whatever was asked; True when it had any."""
         conv = turn.conv
-        request = self._parse_request(turn, text)
-        pick = self._match_pick(turn, text)
-        if pick is not None and request.service_index is None and request.practitioner_index is None:
+        for key, value in (("name", details.name), ("email", details.email), ("phone", details.phone)):
+            if value:
+                setattr(conv, key, value)
+                turn.learned[key] = value
+        if details.email and not details.phone:
+            conv.phone = None  # the contact given now is the one to use
+        elif details.phone and not details.email:
+            conv.email = None
+        return bool(details.name or details.email or details.phone)
+
+    async def _in_booking(self, turn: Turn, text: str) -> None:
+        """Every stage of the booking line: any message may carry any of service, practitioner,
+        day and time, name and contact, or an answer to what was asked; all of it is kept and the
+        next question is the first thing still missing (``_advance``)."""
+        conv = turn.conv
+        name_asked = conv.stage is Stage.DETAILS and self._name(turn) is None
+        details = read_details(text, region_of(turn.zone), name_asked=name_asked)
+        rest = details.rest
+        request = self._parse_request(turn, rest)
+        if name_asked and details.name is None and _says_nothing_else(request):
+            # Asked for a name, a message that is nothing else is one ("Beatriz Costa", "sam").
+            if (name := bare_name(rest)) is not None:
+                details = replace(details, name=name)
+                rest = ""
+        took_details = self._take_details(turn, details)
+        if (
+            conv.picks
+            and rest.strip()
+            and request.service_index is None
+            and request.practitioner_index is None
+            and not (request.when.dates or request.when.date_range)
+            and (pick := self._match_pick(turn, rest)) is not None
+        ):
             await self._on_pick(turn, pick)
             return
-        if self._apply_request(turn, request):
+        if conv.stage is Stage.BOOKED and request.service_index is None:
+            intent = booking_intent(rest, turn.languages)
+            if intent is not None:
+                await self._manage_in_words(turn, intent, request.when)
+                return
+        took_request = self._apply_request(turn, request)
+        if request.when.passed is not None:
+            await self._passed(turn, request.when.passed)
+            return
+        if took_request or took_details:
+            if conv.stage is Stage.BOOKED and not took_request:
+                turn.say("after_booking")
+                return
             await self._advance(turn)
+            return
+        answer = interpret_yes_no(rest, turn.languages) if rest.strip() else None
+        if conv.stage is Stage.CONFIRM and answer is True:
+            await self._book(turn)
+        elif conv.stage is Stage.CONFIRM and answer is False:
+            self._prompt(turn, Stage.CONFIRM, t(turn.lang, "ask_change"), self._change_picks(turn))
         elif conv.stage is Stage.BOOKED:
-            booked = interpret_yes_no(text, turn.languages) is True and conv.booked is not None
-            if booked and conv.booked is not None:
+            if answer is True and conv.booked is not None:
                 service = self._service_name(turn, conv.booked.service_id)
                 turn.say("already_booked", service=service, when=turn.when(conv.booked.start))
             else:
                 turn.say("after_booking")
-        else:
-            await self._ask_again(turn, prefix="not_understood" if conv.greeted else None)
-
-    async def _in_when(self, turn: Turn, text: str) -> None:
-        """When and slot stages: a day or time refines the request; a follow-up keeps what it omits."""
-        conv = turn.conv
-        when = interpret_when(text, turn.now, turn.zone, turn.languages)
-        if not when.is_empty:
-            base = conv.want if conv.stage is Stage.SLOT and conv.want else Want()
-            conv.want, conv.slot = base.merged(_want(when)), None
+        elif details.number_like:
+            turn.say("bad_phone")
+            await self._ask_again(turn)
+        elif conv.stage is Stage.DETAILS:
+            turn.say("bad_name" if name_asked else "bad_contact")
             await self._advance(turn)
-        elif not conv.moving and self._apply_request(turn, self._parse_request(turn, text)):
-            await self._advance(turn)
-        else:
+        elif conv.stage in (Stage.WHEN, Stage.SLOT) or _looks_like_when(rest, turn.languages):
             turn.say("not_understood_when")
             await self._ask_again(turn)
-
-    async def _in_details(self, turn: Turn, text: str) -> None:
-        conv = turn.conv
-        if self._name(turn) is None:
-            pick = self._match_pick(turn, text)
-            picked = pick is not None and pick.kind == "use_name"
-            name = pick.value if pick is not None and picked else extract_name(text, asked=True)
-            if name is None:
-                turn.say("bad_name")
-                await self._advance(turn)
-                return
-            conv.name = name
-            turn.learned["name"] = name
         else:
-            email = extract_email(text)
-            phone = None if email else extract_phone(text, _region(turn.zone))
-            if email is None and phone is None:
-                turn.say("bad_contact")
-                await self._advance(turn)
-                return
-            if email:
-                conv.email = email
-                turn.learned["email"] = email
-            if phone:
-                conv.phone = phone
-                turn.learned["phone"] = phone
-        await self._advance(turn)
-
-    async def _in_confirm(self, turn: Turn, text: str) -> None:
-        answer = interpret_yes_no(text, turn.languages)
-        if answer is True:
-            await self._book(turn)
-        elif answer is False:
-            self._prompt(turn, Stage.CONFIRM, t(turn.lang, "not_understood"), self._confirm_picks(turn))
-        else:
-            await self._in_when(turn, text)
+            await self._ask_again(turn, prefix="not_understood" if conv.greeted else None)
 
     async def _in_cancel(self, turn: Turn, text: str) -> None:
         answer = interpret_yes_no(text, turn.languages)
@@ -409,8 +438,18 @@ class Dialog:
             await self._ask_again(turn, prefix="ask_yes_no")
 
     async def _in_choice_only(self, turn: Turn, text: str) -> None:
-        """Stages that only take one of the options on offer."""
-        await self._ask_again(turn, prefix="ask_yes_no")
+        """The list of bookings and one booking's actions: an option, or what to do in plain words
+        ("cancel that one please") when it is clear which booking is meant."""
+        conv = turn.conv
+        listed = [p.value for p in conv.picks if p.kind == "booking"]
+        target = conv.target if conv.stage is Stage.BOOKING else listed[0] if len(listed) == 1 else None
+        intent = booking_intent(text, turn.languages)
+        if target is not None and intent is BookingIntent.CANCEL:
+            await self._ask_cancel(turn, target)
+        elif target is not None and intent is BookingIntent.MOVE:
+            await self._start_move(turn, target, self._parse_request(turn, text).when)
+        else:
+            await self._ask_again(turn, prefix="ask_yes_no")
 
     # -- options ---------------------------------------------------------------------------------
 
@@ -472,7 +511,7 @@ class Dialog:
             case "practitioner":
                 conv.practitioner_id, conv.practitioner_asked = pick.value or None, True
             case "slot":
-                conv.slot = Slot.model_validate_json(pick.value)
+                self._choose_slot(turn, Slot.model_validate_json(pick.value))
             case "day":
                 conv.want = (conv.want or Want()).merged(
                     Want(dates=(datetime.fromisoformat(pick.value).date(),))
@@ -488,7 +527,10 @@ class Dialog:
                 await self._book(turn)
                 return
             case "change_time":
-                conv.want, conv.slot = None, None
+                # Another time, same day: the day stays unless the customer names another.
+                days = (conv.slot.start.astimezone(turn.zone).date(),) if conv.slot else ()
+                conv.want = Want(dates=days) if days else None
+                conv.slot = None
             case "change_details":
                 conv.name = conv.email = conv.phone = None
                 conv.stage = Stage.DETAILS
@@ -517,6 +559,46 @@ class Dialog:
                 conv.stage, conv.picks = Stage.BOOKED, ()
                 return
         await self._advance(turn)
+
+    async def _passed(self, turn: Turn, day: date) -> None:
+        """A date that has passed is said so, with the next one like it offered, never rolled over
+        silently. The rest of the message (service, practitioner, time) is kept."""
+        conv = turn.conv
+        if conv.service_id is None and turn.tenant is not None and len(turn.tenant.services) > 1:
+            turn.say("day_passed", day=format_day(day, turn.lang, with_year=True))
+            await self._advance(turn)
+            return
+        picks = []
+        next_year = daymath.safe_date(day.year + 1, day.month, day.day)
+        if next_year is not None and Reach.at(turn.now, turn.zone).last >= next_year:
+            picks.append(
+                Pick(
+                    kind="day",
+                    value=next_year.isoformat(),
+                    label=format_day(next_year, turn.lang, with_year=True),
+                )
+            )
+        picks.append(Pick(kind="another_day", label=t(turn.lang, "another_day")))
+        conv.slot = None
+        conv.want = Want(at=conv.want.at if conv.want else None)
+        text = t(turn.lang, "day_passed", day=format_day(day, turn.lang, with_year=True))
+        self._prompt(turn, Stage.SLOT, text, picks)
+
+    def _choose_slot(self, turn: Turn, slot: Slot) -> None:
+        """The slot is taken as the request too, so "actually 4pm" keeps its day."""
+        local = slot.start.astimezone(turn.zone)
+        turn.conv.slot = slot
+        turn.conv.want = Want(dates=(local.date(),), at=local.time().replace(tzinfo=None))
+        turn.chosen = True
+
+    def _change_picks(self, turn: Turn) -> list[Pick]:
+        return [
+            Pick(kind="change_time", label=t(turn.lang, "change_time")),
+            Pick(kind="another_day", label=t(turn.lang, "another_day")),
+            Pick(kind="change_details", label=t(turn.lang, "change_details")),
+            Pick(kind="book", label=t(turn.lang, "book_it")),
+            Pick(kind="restart", label=t(turn.lang, "start_over")),
+        ]
 
     # -- what to ask next ------------------------------------------------------------------------
 
@@ -557,6 +639,8 @@ class Dialog:
         if conv.moving:
             await self._confirm(turn)
             return
+        if turn.chosen and self._contact(turn) is None:
+            turn.say("slot_open", summary=self._summary(turn))
         if self._name(turn) is None:
             default = turn.inbound.sender_name
             picks = (
@@ -613,7 +697,7 @@ class Dialog:
             slots = await self._availability(turn, *lookaround_range(want, turn.zone, turn.now))
             offer = plan_offer(slots, want, turn.zone, turn.now)
         if offer.exact is not None and intro is None:
-            conv.slot = offer.exact
+            self._choose_slot(turn, offer.exact)
             return True
         self._present(turn, offer, want, intro)
         return False
@@ -624,7 +708,13 @@ class Dialog:
             turn.say(intro)
         if offer.slots:
             days = {s.start.astimezone(turn.zone).date() for s in offer.slots}
-            if want.at is not None and offer.exact is None and intro is None:
+            at_time = want.at is not None and all(
+                s.start.astimezone(turn.zone).time().replace(tzinfo=None) == want.at for s in offer.slots
+            )
+            if at_time and len(days) > 1 and intro is None:
+                heading = t(turn.lang, "offer_at_time", time=turn.clock(offer.slots[0].start))
+                self._offer_slots(turn, offer.slots, heading)
+            elif want.at is not None and offer.exact is None and intro is None:
                 asked = datetime.combine(want.days[0] if want.days else turn.now.date(), want.at, turn.zone)
                 heading = t(turn.lang, "offer_nearest", time=format_time_of_day(asked, turn.lang))
                 self._offer_slots(turn, offer.slots, heading)
@@ -716,6 +806,20 @@ class Dialog:
             )
         self._prompt(turn, Stage.CONFIRM, text, self._confirm_picks(turn))
 
+    def _summary(self, turn: Turn) -> str:
+        """ "Sports massage with Bruno Reis on Wed 3 Mar, 10:00 AM": what was understood."""
+        conv = turn.conv
+        assert conv.slot is not None
+        practitioner = turn.tenant.practitioner(conv.practitioner_id) if turn.tenant else None
+        key = "summary_with" if practitioner else "summary"
+        return t(
+            turn.lang,
+            key,
+            service=self._service_name(turn),
+            practitioner=practitioner.name if practitioner else "",
+            when=turn.when(conv.slot.start),
+        )
+
     def _practitioner_name(self, turn: Turn, practitioner_id: str | None = None) -> str:
         assert turn.tenant is not None
         practitioner = turn.tenant.practitioner(practitioner_id or turn.conv.practitioner_id)
@@ -727,12 +831,13 @@ class Dialog:
         return service.name if service else ""
 
     def _idempotency_key(self, turn: Turn) -> str:
-        """Derived from the conversation and the slot: a repeated "yes" or a redelivered message
-        presents the same key, so Cadence answers with the same booking instead of a second one."""
+        """Derived from the conversation, the slot and how many bookings it has made: a repeated
+        "yes" or a redelivered message presents the same key, so Cadence answers with the same booking
+        instead of a second one; a new request after a booking is a new key, never the old booking."""
         conv = turn.conv
         assert conv.slot is not None
         parts = [conv.id, conv.service_id or "", conv.practitioner_id or "", conv.slot.start.isoformat()]
-        parts += [conv.target or "", "move" if conv.moving else "book"]
+        parts += [conv.target or "", "move" if conv.moving else "book", str(conv.made)]
         return "cb-" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:40]
 
     async def _book(self, turn: Turn) -> None:
@@ -806,6 +911,7 @@ class Dialog:
             )
         )
         conv.booked = booking
+        conv.made += 1
         conv.stage, conv.picks, conv.slots = Stage.BOOKED, (), ()
         conv.slot = conv.want = conv.target = None
         conv.moving = False
@@ -859,9 +965,11 @@ class Dialog:
             replay = turn.inbound.model_copy(update={"text": retry.text, "choice": retry.choice})
             turn.inbound = replay
             await self._dispatch(turn)
-        elif kind in (K.EARLIER, K.LATER) and conv.stage is Stage.SLOT:
+        elif kind in (K.EARLIER, K.LATER) and conv.stage in (Stage.SLOT, Stage.CONFIRM):
+            if conv.stage is Stage.CONFIRM and conv.slot is not None:
+                conv.slots = (conv.slot,)  # page from the time on the summary
             await self._page(turn, "earlier" if kind is K.EARLIER else "later")
-        elif kind is K.ANOTHER_DAY and conv.stage is Stage.SLOT:
+        elif kind is K.ANOTHER_DAY and conv.stage in (Stage.SLOT, Stage.CONFIRM):
             await self._on_pick(turn, Pick(kind="another_day", label=""))
         else:
             return False
@@ -881,7 +989,7 @@ class Dialog:
         turn.conv = Conversation(
             id=old.id + "r", tenant=old.tenant, language=old.language, timezone=old.timezone
         )
-        turn.conv.greeted = old.greeted
+        turn.conv.greeted, turn.conv.made = old.greeted, old.made
         if old.greeted:
             turn.say("restarted")
         await self._advance(turn)
@@ -1052,7 +1160,29 @@ class Dialog:
         )
         conv.stage, conv.picks, conv.target = Stage.BOOKED, (), None
 
-    async def _start_move(self, turn: Turn, booking_id: str) -> None:
+    async def _manage_in_words(self, turn: Turn, intent: BookingIntent, when: When) -> None:
+        """ "please cancel it", "can I push it to 4pm?", "did that go through?": about the booking
+        just made, or the one this chat has; with several, the customer picks from the list."""
+        mine = await self._mine(turn)
+        just_made = turn.conv.booked.id if turn.conv.booked else None
+        target = next((b for b in mine if b.booking_id == just_made), mine[0] if len(mine) == 1 else None)
+        if intent is BookingIntent.CHECK:
+            if target is None:
+                await self._list_bookings(turn, CommandKind.MY_BOOKINGS)
+            else:
+                turn.say("still_booked", service=target.service_name, when=turn.when(target.start))
+            return
+        if target is None:
+            kind = CommandKind.CANCEL_BOOKING if intent is BookingIntent.CANCEL else CommandKind.MOVE_BOOKING
+            await self._list_bookings(turn, kind)
+        elif intent is BookingIntent.CANCEL:
+            await self._ask_cancel(turn, target.booking_id)
+        else:
+            await self._start_move(turn, target.booking_id, when)
+
+    async def _start_move(self, turn: Turn, booking_id: str, when: When | None = None) -> None:
+        """Move a booking; a day or time said with it ("move it to wednesday, same time") refines the
+        booking's own, so what is not said stays."""
         booking = await self._managed(turn, booking_id)
         if booking is None:
             return
@@ -1064,6 +1194,10 @@ class Dialog:
             True,
         )
         conv.want = conv.slot = None
+        if when is not None and not when.is_empty:
+            local = booking.start.astimezone(turn.zone)
+            current = Want(dates=(local.date(),), at=local.time().replace(tzinfo=None))
+            conv.want = current.merged(_want(when))
         await self._advance(turn)
 
 
@@ -1076,24 +1210,48 @@ def _zone_name(name: str | None) -> str | None:
         return None
 
 
+_DAY_WORDS = frozenset(
+    w
+    for table in WORDS.values()
+    for w, c in table.items()
+    if len(w) > 3 and re.fullmatch(r"w?(?:wd|mo)\d+", c)
+)
+
+
+def _looks_like_when(text: str, languages: Sequence[str]) -> bool:
+    """A weekday or month name, in any language, or a clock-like number: a day or time the customer
+    said but that could not be read, which is asked about, never replaced by another day."""
+    words = fold(text).replace("-", " ").split()
+    return any(w.strip(".,!?") in _DAY_WORDS for w in words) or bool(_CLOCKISH.search(text))
+
+
+_CLOCKISH = re.compile(r"\b\d{1,2}(?:[:h.]\d{2}|\s?(?:am|pm|h|uhr))\b", re.IGNORECASE)
+
+
+def _says_nothing_else(request: Request) -> bool:
+    return request.service_index is None and request.practitioner_index is None and request.when.is_empty
+
+
 def _want(when: When) -> Want:
     return Want(dates=when.dates, date_range=when.date_range, at=when.time, window=when.window)
 
 
-_REQUEST_FIRST = frozenset({Stage.SERVICE, Stage.PRACTITIONER, Stage.BOOKED, Stage.DETAILS})
-"""Stages whose handler reads the message before the options on offer get a chance at it."""
+_REQUEST_FIRST = frozenset(
+    {Stage.SERVICE, Stage.PRACTITIONER, Stage.WHEN, Stage.SLOT, Stage.DETAILS, Stage.CONFIRM, Stage.BOOKED}
+)
+"""Stages whose handler reads the whole message itself, the options on offer included."""
 
 _Handler = Callable[[Dialog, Turn, str], Awaitable[None]]
 
 _HANDLERS: dict[Stage, _Handler] = {
     Stage.TENANT: Dialog._in_tenant,
-    Stage.SERVICE: Dialog._in_request,
-    Stage.PRACTITIONER: Dialog._in_request,
-    Stage.WHEN: Dialog._in_when,
-    Stage.SLOT: Dialog._in_when,
-    Stage.DETAILS: Dialog._in_details,
-    Stage.CONFIRM: Dialog._in_confirm,
-    Stage.BOOKED: Dialog._in_request,
+    Stage.SERVICE: Dialog._in_booking,
+    Stage.PRACTITIONER: Dialog._in_booking,
+    Stage.WHEN: Dialog._in_booking,
+    Stage.SLOT: Dialog._in_booking,
+    Stage.DETAILS: Dialog._in_booking,
+    Stage.CONFIRM: Dialog._in_booking,
+    Stage.BOOKED: Dialog._in_booking,
     Stage.BOOKINGS: Dialog._in_choice_only,
     Stage.BOOKING: Dialog._in_choice_only,
     Stage.CANCEL: Dialog._in_cancel,

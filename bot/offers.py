@@ -210,8 +210,10 @@ def plan_offer(slots: Sequence[Slot], want: Want, zone: ZoneInfo, now: datetime)
     on_days = [s for s in future if not days or _local(s, zone).date() in days]
     if want.at is not None:
         wanted = [s for s in on_days if _local(s, zone).time().replace(tzinfo=None) == want.at]
-        if wanted:
+        if wanted and len(days) == 1:
             return Offer(exact=wanted[0])
+        if wanted:  # open at that time on several days, none named or more than one: the customer picks
+            return Offer(slots=tuple(wanted[:MAX_OFFER]))
         if on_days:
             asked = want.days or (now.astimezone(zone).date(),)
             targets = [datetime.combine(d, want.at, zone) for d in asked]

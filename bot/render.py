@@ -6,7 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import phonenumbers
-from babel.core import Locale, UnknownLocaleError
+from babel.core import Locale, UnknownLocaleError, get_global
 from babel.dates import format_date, format_time, get_timezone_location
 from babel.units import format_unit
 from phonenumbers import timezone as phone_timezone
@@ -58,6 +58,23 @@ def customer_zone(explicit: str | None, phone: str | None, business: ZoneInfo) -
         except (ValueError, KeyError):
             pass
     return zone_from_phone(phone) or business
+
+
+def region_of(zone: ZoneInfo) -> str | None:
+    """The country of a zone (Europe/Lisbon -> PT): the default for local phone numbers and dates."""
+    territory = get_global("zone_territories").get(zone.key)
+    return str(territory) if territory else None
+
+
+def day_first(zone: ZoneInfo) -> bool:
+    """Whether people in the zone's country write the day before the month (8/12 is 8 December in
+    Lisbon, August 12 in New York), from the country's short date pattern in CLDR."""
+    region = region_of(zone)
+    try:
+        pattern = Locale.parse(f"und_{region}").date_formats["short"].pattern if region else "d/M"
+    except (UnknownLocaleError, ValueError):
+        return True
+    return pattern.find("d") < pattern.find("M")
 
 
 def zone_city(zone: ZoneInfo, language: str) -> str:

@@ -114,6 +114,7 @@ _NOT_NAMES = wordset(
     " service services slot slots any anyone whoever none nothing stop start restart menu"
     " si sí ja nein oui non sim não nao gracias danke merci obrigado obrigada por favor bitte"
     " going coming calling texting trying just also still very really"
+    " actually wait oh oops instead same make change switch move rather meant mean can't cant"
 )
 _DATE_WORDS = frozenset(
     w for table in WORDS.values() for w, c in table.items() if c != "_" and not c.isdigit() and len(w) > 2

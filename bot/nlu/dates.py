@@ -23,6 +23,23 @@ class DateHit:
     day_of_month: int | None = None  # "the 5th"; a neighbouring weekday may refine it
     evening: bool = False  # "tonight"
     weak: bool = False  # made only of words that are usually not dates ("sat", "sun")
+    passed: date | None = None  # "1 december" said on 4 December: this year's, which has passed
+
+
+RECENT_PAST = timedelta(days=62)
+"""A day and month without a year that fell this recently is a date that has passed, not next year's:
+said on 4 December, "1 december" is a slip to point out, while "3 january" is next month."""
+
+
+def _month_day_hit(m: re.Match[str], today: date, month: int, dom: int, year: str | None) -> DateHit | None:
+    if year:
+        d = daymath.safe_date(int(year), month, dom)
+        return DateHit(*_span(m), dates=(d,)) if d else None
+    this_year = daymath.safe_date(today.year, month, dom)
+    if this_year is not None and today - RECENT_PAST <= this_year < today:
+        return DateHit(*_span(m), passed=this_year)
+    d = daymath.next_month_day(today, month, dom)
+    return DateHit(*_span(m), dates=(d,)) if d else None
 
 
 Handler = Callable[[re.Match[str], date], DateHit | None]
@@ -66,14 +83,11 @@ def _month_day(m: re.Match[str], today: date) -> DateHit | None:
             weak_ok = after in ("", " |", " ,") or after.startswith(" at")
     if (g.get("mt") or g.get("mt2") or "").startswith("w") and not weak_ok:
         return None
-    d = daymath.safe_date(int(year), month, dom) if year else daymath.next_month_day(today, month, dom)
-    return DateHit(*_span(m), dates=(d,)) if d else None
+    return _month_day_hit(m, today, month, dom, year)
 
 
 def _numeric_month_day(m: re.Match[str], today: date) -> DateHit | None:
-    month, dom = int(m["m"]), int(m["d"])
-    d = daymath.safe_date(int(m["y"]), month, dom) if m["y"] else daymath.next_month_day(today, month, dom)
-    return DateHit(*_span(m), dates=(d,)) if d else None
+    return _month_day_hit(m, today, int(m["m"]), int(m["d"]), m["y"])
 
 
 def _dom_of_month(m: re.Match[str], today: date) -> DateHit | None:

@@ -294,6 +294,14 @@ _EN_PHRASES: dict[tuple[str, ...], str] = {
     ("in", "the", "noon"): "in afternoon",  # "12 in the noon"
     ("in", "the", "am"): "in morning",
     ("in", "the", "pm"): "in afternoon",
+    # A correction names a time: "actually make it 4", "can you change it to 5"
+    ("make", "it"): "at",
+    ("change", "it", "to"): "at",
+    ("move", "it", "to"): "at",
+    ("switch", "it", "to"): "at",
+    ("push", "it", "to"): "at",
+    ("push", "it", "back", "to"): "at",
+    ("bring", "it", "forward", "to"): "at",
 }
 
 _ES: dict[str, str] = {

@@ -22,6 +22,7 @@ class Request:
     when: When
 
 
+_NEGATED = re.compile(r"(\b(?:not|instead of|rather than|no longer)\s+(?:with\s+|the\s+|a\s+|an\s+)?)(\w+)")
 _THRESHOLD = 85.0
 _AFTER_WITH = 75.0  # "with Anna" is a practitioner even with a typo
 _WITH = frozenset({"with", "con", "mit", "avec", "com", "by", "bei", "chez", "w"})
@@ -113,11 +114,14 @@ def extract_request(
     now: datetime,
     tz: str | ZoneInfo | None = None,
     languages: Sequence[str] = ("en",),
+    *,
+    day_first: bool | None = None,
 ) -> Request:
     """Service, practitioner and date/time said in one message; each may be None/empty."""
     if not isinstance(text, str):
         return Request(None, None, When())
-    folded = fold(text[:1000])
+    # "not Ana, I meant Bruno", "instead of the massage": what is ruled out is not what is asked for.
+    folded = _NEGATED.sub(lambda m: m.group(1) + " " * len(m.group(2)), fold(text[:1000]))
     spans = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(folded)][:200]
     words = [w for w, _, _ in spans]
     with_at = frozenset(i for i, w in enumerate(words) if w in _WITH)
@@ -142,5 +146,5 @@ def extract_request(
         if hit is not None:
             s, e = spans[hit.start][1], spans[hit.end - 1][2]
             rest = rest[:s] + " " * (e - s) + rest[e:]
-    when = interpret_when(rest, now, tz, languages)
+    when = interpret_when(rest, now, tz, languages, day_first=day_first)
     return Request(service.index if service else None, practitioner.index if practitioner else None, when)

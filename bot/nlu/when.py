@@ -24,10 +24,11 @@ class When:
     date_range: tuple[dt.date, dt.date] | None = None  # inclusive span: "next week", "in march"
     time: dt.time | None = None  # an exact time of day: "3pm", "half past 3", "noon"
     window: tuple[dt.time, dt.time] | None = None  # [start, end): "morning", "after 4"
+    passed: dt.date | None = None  # an explicit day that has passed ("1 december" on 4 December)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.dates or self.date_range or self.time or self.window)
+        return not (self.dates or self.date_range or self.time or self.window or self.passed)
 
     @property
     def ambiguous(self) -> bool:
@@ -167,6 +168,8 @@ def _interpret(canon: str, local: datetime, english: bool = True) -> When:
 
     dates: tuple[date, ...] = ()
     date_range: tuple[date, date] | None = None
+    if primary is not None and primary.passed is not None:
+        return When(time=found_time, passed=primary.passed)
     if primary is not None:
         dates, date_range = _resolve(primary, today, found_time, local.time())
         dates, date_range = _alternatives(

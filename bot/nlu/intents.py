@@ -1,0 +1,69 @@
+"""What a customer wants done with a booking they have, in plain words: `booking_intent`.
+
+"please cancel it", "can I push it to 4pm?", "could we do Wednesday at 12 instead?", "did that go
+through?". The commands module knows the fixed phrases ("cancel my booking"); these are the ways people
+say it in a conversation that has a booking in it, so the dialog asks them only there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from enum import StrEnum
+
+from bot.nlu.lexicon import normalize_languages
+from bot.nlu.text import fold
+
+__all__ = ["BookingIntent", "booking_intent"]
+
+
+class BookingIntent(StrEnum):
+    CANCEL = "cancel"
+    MOVE = "move"
+    CHECK = "check"
+
+
+_CANCEL = {
+    "en": r"cancel\w*|call (?:it )?off|can'?t (?:make|come|do) it|won'?t (?:make|be able)|not going to make it"
+    r"|drop (?:it|the booking)",
+    "es": r"cancel\w*|anul\w*|no (?:puedo|podre) ir",
+    "de": r"storn\w*|absag\w*|sage? \w* ab|cancel\w*|kann nicht kommen",
+    "fr": r"annul\w*|decommand\w*|ne (?:peux|pourrai) pas venir",
+    "pt": r"cancel\w*|desmarc\w*|anul\w*|nao (?:posso|vou poder) ir",
+}
+_MOVE = {
+    "en": r"move|moving|push|reschedul\w*|change (?:it|the time|the day|that)|make it|bring (?:it )?forward"
+    r"|postpone|instead|switch (?:it|to)|shift|rebook",
+    "es": r"mover|cambiar|pasar(?:la|lo)?|aplazar|adelantar|atrasar|reprogramar|en vez|en lugar",
+    "de": r"verschieb\w*|verleg\w*|umbuch\w*|andern|stattdessen|lieber",
+    "fr": r"deplac\w*|decal\w*|report\w*|changer|avancer|plutot|a la place",
+    "pt": r"mudar|passar|remarcar|adiar|antecipar|trocar|em vez",
+}
+_CHECK = {
+    "en": r"did (?:that|it|the booking) go through|am i (?:booked|all set|confirmed)|all set|just checking"
+    r"|is (?:it|that|my booking) (?:confirmed|booked)|did you book|was (?:it|that) booked",
+    "es": r"(?:esta|quedo) (?:confirmad|reservad)\w*|ya (?:esta|tengo)",
+    "de": r"hat (?:das|es) geklappt|ist (?:das|es) (?:gebucht|bestatigt)|bin ich gebucht",
+    "fr": r"c'est (?:bon|confirme|reserve)|est ce (?:confirme|reserve)|ca a marche",
+    "pt": r"(?:ficou|esta) (?:marcad|confirmad)\w*|ja (?:esta|ficou)",
+}
+
+
+def _compile(table: dict[str, str]) -> dict[str, re.Pattern[str]]:
+    return {lang: re.compile(r"(?<![\w'])(?:" + pattern + r")(?![\w'])") for lang, pattern in table.items()}
+
+
+_PATTERNS = ((BookingIntent.CANCEL, _compile(_CANCEL)), (BookingIntent.CHECK, _compile(_CHECK)))
+_MOVE_PATTERNS = _compile(_MOVE)
+
+
+def booking_intent(text: str, languages: Sequence[str] = ("en",)) -> BookingIntent | None:
+    """Cancel, move or check an existing booking, or None when the message says none of them."""
+    folded = fold(text[:500]).replace("’", "'")
+    langs = normalize_languages([*languages, "en"])
+    for intent, patterns in _PATTERNS:
+        if any(patterns[lang].search(folded) for lang in langs if lang in patterns):
+            return intent
+    if any(_MOVE_PATTERNS[lang].search(folded) for lang in langs if lang in _MOVE_PATTERNS):
+        return BookingIntent.MOVE
+    return None
