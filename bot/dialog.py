@@ -42,6 +42,7 @@ from bot.nlu.language import detect_language
 from bot.nlu.lexicon import WORDS
 from bot.nlu.request import Request, extract_request
 from bot.nlu.text import fold
+from bot.nlu.timezones import find_zone
 from bot.nlu.when import When
 from bot.nlu.yesno import interpret_yes_no
 from bot.offers import (
@@ -337,8 +338,9 @@ class Dialog:
                 conv.practitioner_id, conv.slot = practitioner, None
             conv.practitioner_asked = True
             took = True
-        if not request.when.is_empty:
-            conv.want, conv.slot = (conv.want or Want()).merged(_want(request.when)), None
+        if not request.when.is_empty or request.earliest:
+            wanted = _want(request.when).model_copy(update={"earliest": request.earliest})
+            conv.want, conv.slot = (conv.want or Want()).merged(wanted), None
             took = True
         return took
 
@@ -350,6 +352,12 @@ class Dialog:
         staff = turn.tenant.practitioners_for(service_id) if turn.tenant else ()
         if conv.practitioner_id and all(p.id != conv.practitioner_id for p in staff):
             conv.practitioner_id, conv.practitioner_asked = None, False
+
+    @staticmethod
+    def _regions(turn: Turn) -> tuple[str | None, ...]:
+        """Where a local phone number is read: the customer's country, then the business's."""
+        business = turn.tenant.zone if turn.tenant else turn.zone
+        return (region_of(turn.zone), region_of(business))
 
     def _take_details(self, turn: Turn, details: Details) -> bool:
         """Keep the name and contact a message carries, whatever was asked; True when it had any."""
@@ -369,8 +377,11 @@ class Dialog:
         day and time, name and contact, or an answer to what was asked; all of it is kept and the
         next question is the first thing still missing (``_advance``)."""
         conv = turn.conv
+        if (zone := find_zone(text)) is not None and zone != conv.timezone:
+            # "I'm in New York this week", "6am São Paulo time": the times in it are that zone's.
+            conv.timezone = turn.learned["timezone"] = zone
         name_asked = conv.stage is Stage.DETAILS and self._name(turn) is None
-        details = read_details(text, region_of(turn.zone), name_asked=name_asked)
+        details = read_details(text, self._regions(turn), name_asked=name_asked)
         rest = details.rest
         request = self._parse_request(turn, rest)
         if name_asked and details.name is None and _says_nothing_else(request):
@@ -384,7 +395,7 @@ class Dialog:
             and rest.strip()
             and request.service_index is None
             and request.practitioner_index is None
-            and not (request.when.dates or request.when.date_range)
+            and (request.when.is_empty or (conv.stage is Stage.SLOT and not request.when.dates))
             and (pick := self._match_pick(turn, rest)) is not None
         ):
             await self._on_pick(turn, pick)
@@ -1229,7 +1240,12 @@ _CLOCKISH = re.compile(r"\b\d{1,2}(?:[:h.]\d{2}|\s?(?:am|pm|h|uhr))\b", re.IGNOR
 
 
 def _says_nothing_else(request: Request) -> bool:
-    return request.service_index is None and request.practitioner_index is None and request.when.is_empty
+    return (
+        request.service_index is None
+        and request.practitioner_index is None
+        and request.when.is_empty
+        and not request.earliest
+    )
 
 
 def _want(when: When) -> Want:

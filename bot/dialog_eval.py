@@ -124,12 +124,18 @@ def _matches(expected: ExpectedBooking, actual: Actual) -> bool:
 
 
 def _most_matched(expected: Sequence[ExpectedBooking], actual: Sequence[Actual]) -> int:
-    """How many expectations one-to-one matching can satisfy at best (the sets are tiny)."""
-    best = 0
-    slots = list(range(len(actual)))
-    for chosen in permutations(slots, min(len(expected), len(actual))):
-        best = max(best, sum(_matches(e, actual[i]) for e, i in zip(expected, chosen, strict=False)))
-    return best
+    """How many expectations a one-to-one matching can satisfy at best (the sets are tiny)."""
+    if len(actual) <= len(expected):
+        pairings = (
+            zip(chosen, range(len(actual)), strict=True)
+            for chosen in permutations(range(len(expected)), len(actual))
+        )
+    else:
+        pairings = (
+            zip(range(len(expected)), chosen, strict=True)
+            for chosen in permutations(range(len(actual)), len(expected))
+        )
+    return max((sum(_matches(expected[e], actual[a]) for e, a in pairing) for pairing in pairings), default=0)
 
 
 def judge(

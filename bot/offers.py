@@ -60,6 +60,8 @@ class Want(BaseModel):
     at: time | None = None
     """An exact time of day."""
     window: tuple[time, time] | None = None
+    earliest: bool = False
+    """The earliest open slots: with no day named, only the first day that has any."""
 
     @property
     def days(self) -> tuple[date, ...]:
@@ -80,6 +82,7 @@ class Want(BaseModel):
             date_range=newer.date_range if has_day else self.date_range,
             at=newer.at if has_hour else self.at,
             window=newer.window if has_hour else self.window,
+            earliest=newer.earliest or (self.earliest and not has_day),
         )
 
 
@@ -225,6 +228,9 @@ def plan_offer(slots: Sequence[Slot], want: Want, zone: ZoneInfo, now: datetime)
             return Offer(slots=tuple(nearest))
     else:
         inside = [s for s in on_days if _in_window(_local(s, zone), want.window)]
+        if inside and want.earliest and not days:
+            first_day = _local(inside[0], zone).date()
+            inside = [s for s in inside if _local(s, zone).date() == first_day]
         if inside:
             return Offer(slots=spread(inside))
     if not days:

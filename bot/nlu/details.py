@@ -10,6 +10,7 @@ customer, not the practitioner Ana Costa).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.nlu.contact import (
@@ -42,8 +43,8 @@ class Details:
 _NUMBER_RUN = re.compile(r"(?<![\w/.:])\+?\(?\d[\d\s().\-]{5,20}\d(?![\w/:])")
 _DATE_LIKE = re.compile(r"^\d{1,4}[-./ ]\d{1,2}[-./ ]\d{2,4}$")
 _INTRO = re.compile(
-    r"(?:^|(?<=[\s,.;:!?(-]))(?:i'm|i’m|i am|my name is|my name's|my names|name is|name's|name:|this is"
-    r"|it's|it is|call me|im|soy|me llamo|mi nombre es|ich heiße|ich heisse|ich bin|mein name ist"
+    r"(?:^|(?<=[\s,.;:!?(-]))(?:i'm|i’m|i am|my name is|my name's|my names|name is|name's|name:|name|this is"
+    r"|it's|its|it is|call me|im|soy|me llamo|mi nombre es|ich heiße|ich heisse|ich bin|mein name ist"
     r"|je m'appelle|je m’appelle|je suis|moi c'est|mon nom est|eu sou|sou o|sou a|sou|meu nome é"
     r"|meu nome e|chamo-me|me chamo|o meu nome é)\s+",
     re.IGNORECASE,
@@ -55,7 +56,7 @@ _CLAUSE = re.compile(
 _FILLER = wordset(
     "my number phone mobile cell tel telephone email e-mail mail is at on or and contact reach me"
     " text call you can the it's its mi numero telefono correo es mein nummer handy ist meine"
-    " mon numero portable est mon o meu telemovel telemóvel é"
+    " mon numero portable est mon o meu telemovel telemóvel é here aqui hier ici"
 )
 
 
@@ -103,7 +104,7 @@ def _from_intro(text: str) -> tuple[str, int, int] | None:
 def _beside(text: str, start: int, end: int, *, asked: bool) -> tuple[str, int, int] | None:
     """A name in the clause just before or just after a contact ("Sara Matos 926 118 440")."""
     cased = _cased(text)
-    before = text[:start].rstrip(" ,;:-–—")
+    before = text[:start].rstrip(" ,;:-–—([")
     cut = max((m.end() for m in _CLAUSE.finditer(before)), default=0)
     clause = before[cut:]
     words = clause.split()
@@ -114,7 +115,7 @@ def _beside(text: str, start: int, end: int, *, asked: bool) -> tuple[str, int, 
         if name is not None and len(name.split()) == len(words):
             return name, cut, len(before)
     tail = text[end:]
-    lead = len(tail) - len(tail.lstrip(" ,;:-–—"))
+    lead = len(tail) - len(tail.lstrip(" ,;:-–—)]"))
     after = _CLAUSE.split(tail[lead:], maxsplit=1)[0]
     name = _name_words(after, asked=asked, cased=cased) if after.strip() else None
     if name is not None and len(name.split()) == len(after.split()):
@@ -122,8 +123,11 @@ def _beside(text: str, start: int, end: int, *, asked: bool) -> tuple[str, int, 
     return None
 
 
-def read_details(text: str, region: str | None = None, *, name_asked: bool = False) -> Details:
-    """Name, email and phone from anywhere in ``text``; ``region`` reads local numbers (PT, US).
+def read_details(
+    text: str, regions: Sequence[str | None] = (), *, name_asked: bool = False
+) -> Details:
+    """Name, email and phone from anywhere in ``text``; ``regions`` read local numbers, the first
+    that makes a valid number wins (the customer's country, then the business's: PT, US).
 
     A name is read from an introduction ("I'm Sam") or beside a contact ("Sara Matos 926 118 440").
     ``name_asked``: the bot has just asked for a name, so words that double as dates may be one; a
@@ -145,7 +149,7 @@ def read_details(text: str, region: str | None = None, *, name_asked: bool = Fal
         if sum(c.isdigit() for c in run) < 7 or _DATE_LIKE.match(run):
             continue
         number_like = True
-        phone = phone or extract_phone(run, region)
+        phone = phone or next((p for r in (*regions, None) if (p := extract_phone(run, r))), None)
         contacts.append((m.start(), m.end()))
         rest = _blank(rest, m.start(), m.end())
     found = _from_intro(rest)

@@ -200,6 +200,7 @@ _EN: dict[str, str] = {
     "after": "after",
     "around": "around",
     "about": "around",
+    "say": "at",  # "around lunchtime? say 12"
     "approx": "around",
     "approximately": "around",
     "roughly": "around",

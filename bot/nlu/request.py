@@ -20,9 +20,24 @@ class Request:
     service_index: int | None
     practitioner_index: int | None
     when: When
+    earliest: bool = False
+    """ "asap", "first available", "whenever": the earliest open slots."""
+
+
+_EARLIEST = re.compile(
+    r"\b(?:asap|a\.s\.a\.p|as soon as (?:possible|you can)|earliest|soonest|first (?:available|free|open)"
+    r"|next (?:available|free|open)|whenever|any ?time(?: is fine| works)?|lo (?:mas )?antes posible|cuanto antes"
+    r"|primer (?:hueco|turno) (?:libre|disponible)|(?:so )?bald (?:wie )?moglich|fruhestmoglich|nachste(?:r|n)? freie"
+    r"|des que possible|au plus tot|le plus tot possible|premier creneau|o mais cedo possivel|quanto antes"
+    r"|primeira vaga|o mais rapido possivel|assim que possivel)\b"
+)
 
 
 _NEGATED = re.compile(r"(\b(?:not|instead of|rather than|no longer)\s+(?:with\s+|the\s+|a\s+|an\s+)?)(\w+)")
+_ASIDE = re.compile(
+    r"(\b(?:until|till|til|back home|(?:be|i'm|im|am) back|fly(?:ing)? (?:back|home|out)|returning|leaving)\s+"
+    r"(?:on\s+|this\s+|next\s+)?)(?!(?:to|at|in|on|for|by)\b)([^\W\d_]+(?: week)?)"
+)
 _THRESHOLD = 85.0
 _AFTER_WITH = 75.0  # "with Anna" is a practitioner even with a typo
 _WITH = frozenset({"with", "con", "mit", "avec", "com", "by", "bei", "chez", "w"})
@@ -121,7 +136,9 @@ def extract_request(
     if not isinstance(text, str):
         return Request(None, None, When())
     # "not Ana, I meant Bruno", "instead of the massage": what is ruled out is not what is asked for.
+    # "I'm in Tokyo until Sunday", "I fly back Friday": days of a trip are not the day asked for.
     folded = _NEGATED.sub(lambda m: m.group(1) + " " * len(m.group(2)), fold(text[:1000]))
+    folded = _ASIDE.sub(lambda m: m.group(1) + " " * len(m.group(2)), folded)
     spans = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(folded)][:200]
     words = [w for w, _, _ in spans]
     with_at = frozenset(i for i, w in enumerate(words) if w in _WITH)
@@ -147,4 +164,7 @@ def extract_request(
             s, e = spans[hit.start][1], spans[hit.end - 1][2]
             rest = rest[:s] + " " * (e - s) + rest[e:]
     when = interpret_when(rest, now, tz, languages, day_first=day_first)
-    return Request(service.index if service else None, practitioner.index if practitioner else None, when)
+    earliest = _EARLIEST.search(folded) is not None
+    return Request(
+        service.index if service else None, practitioner.index if practitioner else None, when, earliest
+    )

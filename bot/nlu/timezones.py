@@ -191,3 +191,47 @@ def resolve_timezone(text: str) -> str | None:
     if found is None and key.startswith("the "):
         found = table.get(key[4:])
     return found
+
+
+_NOT_PLACES = frozenset(
+    "my your our the a an same any what which lunch dinner breakfast that this his her their some"
+    " local usual normal right real".split()
+)
+_WORDS_BEFORE_TIME = re.compile(r"((?:[^\W\d_][\w'.-]*\s+){0,2}[^\W\d_][\w'.-]*)\s+time\b")
+_BEING_IN = re.compile(
+    r"\b(?:i'?m|i am|we'?re|we are|i'll be|ill be|i will be|i live|staying|calendar is|head is)"
+    r"(?:\s+(?:still|currently|now|based|travelling|traveling|staying|visiting|working))?"
+    r"\s+(?:in|on|at)\s+((?:[^\W\d_][\w'.-]*\s*){1,3})"
+)
+_AFTER_CLOCK = re.compile(r"\d(?:\s?[ap]m|h|:\d\d)?\s+([^\W\d_]{2,8})\b")
+
+
+def _place(words: list[str], *, from_end: bool) -> str | None:
+    """The zone named by the longest run of ``words`` that is a place, at the end or the start."""
+    for size in range(min(3, len(words)), 0, -1):
+        run = words[-size:] if from_end else words[:size]
+        if run[0] in _NOT_PLACES or run[-1] in _NOT_PLACES:
+            continue
+        zone = resolve_timezone(" ".join(run))
+        if zone is not None:
+            return zone
+    return None
+
+
+def find_zone(text: str) -> str | None:
+    """A time zone said in passing, in a message about something else: "I'm in New York until
+    Sunday", "6am São Paulo time", "5pm Central", "I'm on LA time this week". None when there is none."""
+    folded = fold(text[:1000])
+    for m in _WORDS_BEFORE_TIME.finditer(folded):
+        zone = _place(m.group(1).split(), from_end=True)
+        if zone is not None:
+            return zone
+    for m in _BEING_IN.finditer(folded):
+        words = re.split(r"[\s]+", re.split(r"[,.;!?()]", m.group(1))[0].strip())
+        zone = _place([w for w in words if w], from_end=False)
+        if zone is not None:
+            return zone
+    for m in _AFTER_CLOCK.finditer(folded):
+        if m.group(1) in _ALIASES:
+            return _ALIASES[m.group(1)]
+    return None
