@@ -33,7 +33,7 @@ from pydantic import BaseModel
 
 from bot.i18n import supported, t
 from bot.nlu import daymath
-from bot.nlu.choices import Choice, match_choice
+from bot.nlu.choices import Choice, match_choice, position
 from bot.nlu.commands import Command, CommandKind, detect_command
 from bot.nlu.contact import extract_phone
 from bot.nlu.details import Details, bare_name, read_details
@@ -359,6 +359,16 @@ class Dialog:
         business = turn.tenant.zone if turn.tenant else turn.zone
         return (region_of(turn.zone), region_of(business))
 
+    def _fits(self, turn: Turn, pick: Pick, when: When, text: str) -> bool:
+        """Whether an option matched in a message is what it asks for: "change the time to 5pm" is
+        not the "Change time" button, and "monday at 10" is not Tuesday's 10:00 on the list."""
+        if when.is_empty or position(text, len(turn.conv.picks), turn.languages) is not None:
+            return True
+        if pick.kind != "slot":
+            return False
+        day = Slot.model_validate_json(pick.value).start.astimezone(turn.zone).date()
+        return not (when.dates or when.date_range) or day in when.dates
+
     def _take_details(self, turn: Turn, details: Details) -> bool:
         """Keep the name and contact a message carries, whatever was asked; True when it had any."""
         conv = turn.conv
@@ -395,8 +405,8 @@ class Dialog:
             and rest.strip()
             and request.service_index is None
             and request.practitioner_index is None
-            and (request.when.is_empty or (conv.stage is Stage.SLOT and not request.when.dates))
             and (pick := self._match_pick(turn, rest)) is not None
+            and self._fits(turn, pick, request.when, rest)
         ):
             await self._on_pick(turn, pick)
             return

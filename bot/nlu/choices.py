@@ -115,7 +115,7 @@ _FILLER = wordset(
     " go with for me let's lets book it that this please thanks ok okay yes el la los las lo"
     " opcion opción numero quiero por favor der die das den option nummer bitte ich nehme"
     " möchte mochte le la les l' option numéro numero je veux prends o a os as opção opcao"
-    " quero eu obrigado obrigada"
+    " quero eu obrigado obrigada is fine good great works work perfect sounds suits"
 )
 _CLEAN = re.compile(r"[^\w\s:']+")
 _EXPLICIT_NUMBER = re.compile(
@@ -219,6 +219,13 @@ def match_choice(
         if found is not None:
             return found
     return _by_label(folded, core, options)
+
+
+def position(text: str, count: int, languages: Sequence[str] = ("en",)) -> int | None:
+    """The option a reply names by its place ("the first one is fine", "option 2", "the last"), if any."""
+    folded = " ".join(_CLEAN.sub(" ", fold(text[:300])).split())
+    _, ordinals, last = _tables(languages)
+    return _position(folded, _strip_filler(folded) or folded, ordinals, last, count) if folded else None
 
 
 def _position(
