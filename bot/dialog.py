@@ -24,7 +24,7 @@ import hashlib
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -186,7 +186,15 @@ class Turn:
     def when(self, start: datetime) -> str:
         """A start as the customer reads it: their zone, their language, the zone named if it differs."""
         business = self.tenant.zone if self.tenant else None
-        return format_slot(start, self.zone, self.lang, business_zone=business)
+        return format_slot(start, self.zone, self.lang, business_zone=business, today=self.today)
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.zone).date()
+
+    def day(self, day: date) -> str:
+        """A day as the customer reads it, with the year when it is not this one."""
+        return format_day(day, self.lang, today=self.today)
 
     def clock(self, start: datetime) -> str:
         """Only the time of day (the day is in the heading), the zone named if it differs."""
@@ -333,10 +341,22 @@ class Dialog:
             self._choose_service(turn, tenant.services[request.service_index].id)
             took = True
         if request.practitioner_index is not None:
-            practitioner = tenant.practitioners[request.practitioner_index].id
-            if conv.practitioner_id != practitioner:
-                conv.practitioner_id, conv.slot = practitioner, None
-            conv.practitioner_asked = True
+            practitioner = tenant.practitioners[request.practitioner_index]
+            staff = tenant.practitioners_for(conv.service_id) if conv.service_id else ()
+            if conv.service_id and all(p.id != practitioner.id for p in staff):
+                # "pilates with Ana", and Ana doesn't do Pilates: say who does, never ask Cadence for it.
+                who = ", ".join(p.name for p in staff)
+                turn.say(
+                    "not_offered_by",
+                    practitioner=practitioner.name,
+                    service=self._service_name(turn),
+                    who=who,
+                )
+            elif conv.practitioner_id != practitioner.id:
+                conv.practitioner_id, conv.slot = practitioner.id, None
+                conv.practitioner_asked = True
+            else:
+                conv.practitioner_asked = True
             took = True
         if not request.when.is_empty or request.earliest:
             wanted = _want(request.when).model_copy(update={"earliest": request.earliest})
@@ -394,11 +414,10 @@ class Dialog:
         details = read_details(text, self._regions(turn), name_asked=name_asked)
         rest = details.rest
         request = self._parse_request(turn, rest)
-        if name_asked and details.name is None and _says_nothing_else(request):
-            # Asked for a name, a message that is nothing else is one ("Beatriz Costa", "sam").
-            if (name := bare_name(rest)) is not None:
-                details = replace(details, name=name)
-                rest = ""
+        # Asked for a name, a message that is nothing else is one ("Beatriz Costa", "Sam", "June").
+        name = bare_name(rest) if name_asked and details.name is None and _may_be_a_name(request) else None
+        if name is not None:
+            details, rest = replace(details, name=name), ""
         took_details = self._take_details(turn, details)
         if (
             conv.picks
@@ -410,11 +429,13 @@ class Dialog:
         ):
             await self._on_pick(turn, pick)
             return
-        if conv.stage is Stage.BOOKED and request.service_index is None:
-            intent = booking_intent(rest, turn.languages)
-            if intent is not None:
-                await self._manage_in_words(turn, intent, request.when)
-                return
+        intent = booking_intent(rest, turn.languages) if request.service_index is None else None
+        if intent is BookingIntent.NEVER_MIND:
+            await self._never_mind(turn)
+            return
+        if conv.stage is Stage.BOOKED and intent is not None:
+            await self._manage_in_words(turn, intent, request.when)
+            return
         took_request = self._apply_request(turn, request)
         if request.when.passed is not None:
             await self._passed(turn, request.when.passed)
@@ -541,8 +562,7 @@ class Dialog:
                 await self._page(turn, pick.kind)
                 return
             case "another_day":
-                conv.want, conv.slot = None, None
-                self._prompt(turn, Stage.WHEN, t(turn.lang, "ask_day"), ())
+                await self._other_days(turn)
                 return
             case "book":
                 await self._book(turn)
@@ -660,8 +680,15 @@ class Dialog:
         if conv.moving:
             await self._confirm(turn)
             return
-        if turn.chosen and self._contact(turn) is None:
-            turn.say("slot_open", summary=self._summary(turn))
+        if (clash := await self._clash(turn)) is not None and conv.slot is not None:
+            # The customer's own booking at that time: say so before anything is booked twice.
+            local = conv.slot.start.astimezone(turn.zone)
+            conv.want, conv.slot = Want(dates=(local.date(),), at=local.time().replace(tzinfo=None)), None
+            intro = t(turn.lang, "already_have", service=clash.service_name, when=turn.when(clash.start))
+            await self._offer(turn, intro=intro)
+            return
+        # Say what was understood before asking for what is missing.
+        said = t(turn.lang, "slot_open", summary=self._summary(turn)) + "\n" if turn.chosen else ""
         if self._name(turn) is None:
             default = turn.inbound.sender_name
             picks = (
@@ -669,13 +696,27 @@ class Dialog:
                 if default
                 else []
             )
-            self._prompt(turn, Stage.DETAILS, t(turn.lang, "ask_name"), picks)
+            self._prompt(turn, Stage.DETAILS, said + t(turn.lang, "ask_name"), picks)
             return
         if self._contact(turn) is None:
-            self._prompt(turn, Stage.DETAILS, t(turn.lang, "ask_contact"), ())
+            self._prompt(turn, Stage.DETAILS, said + t(turn.lang, "ask_contact"), ())
             turn.replies[-1] = turn.replies[-1].model_copy(update={"request_contact": True})
             return
         await self._confirm(turn)
+
+    async def _clash(self, turn: Turn) -> OwnedBooking | None:
+        """A booking this chat has that overlaps the slot chosen, if any."""
+        slot, tenant = turn.conv.slot, turn.tenant
+        if slot is None or tenant is None:
+            return None
+        service = tenant.service(turn.conv.service_id)
+        end = slot.end or slot.start + timedelta(minutes=service.duration_minutes if service else 30)
+        for owned in await self._mine(turn):
+            theirs = next((s for s in tenant.services if s.name == owned.service_name), None)
+            owned_end = owned.start + timedelta(minutes=theirs.duration_minutes if theirs else 30)
+            if owned.start < end and slot.start < owned_end:
+                return owned
+        return None
 
     @staticmethod
     def _name(turn: Turn) -> str | None:
@@ -720,13 +761,15 @@ class Dialog:
         if offer.exact is not None and intro is None:
             self._choose_slot(turn, offer.exact)
             return True
+        if offer.exact is not None:  # not that very time after all (taken, or the customer's own): the day
+            offer = plan_offer(slots, Want(dates=want.dates, date_range=want.date_range), turn.zone, turn.now)
         self._present(turn, offer, want, intro)
         return False
 
     def _present(self, turn: Turn, offer: Offer, want: Want, intro: str | None) -> None:
         conv, service = turn.conv, self._service_name(turn)
         if intro:
-            turn.say(intro)
+            turn.replies.append(Reply(text=intro))
         if offer.slots:
             days = {s.start.astimezone(turn.zone).date() for s in offer.slots}
             at_time = want.at is not None and all(
@@ -740,16 +783,13 @@ class Dialog:
                 heading = t(turn.lang, "offer_nearest", time=format_time_of_day(asked, turn.lang))
                 self._offer_slots(turn, offer.slots, heading)
             elif len(days) == 1:
-                heading = t(turn.lang, "offer_on", service=service, day=format_day(days.pop(), turn.lang))
+                heading = t(turn.lang, "offer_on", service=service, day=turn.day(days.pop()))
                 self._offer_slots(turn, offer.slots, heading, day_in_heading=True)
             else:
                 self._offer_slots(turn, offer.slots, t(turn.lang, "offer", service=service))
         elif offer.nearest_days:
-            days_text = ", ".join(format_day(d, turn.lang) for d in want.days[:3])
-            picks = [
-                Pick(kind="day", value=d.isoformat(), label=format_day(d, turn.lang))
-                for d in offer.nearest_days
-            ]
+            days_text = ", ".join(turn.day(d) for d in want.days[:3])
+            picks = [Pick(kind="day", value=d.isoformat(), label=turn.day(d)) for d in offer.nearest_days]
             picks.append(Pick(kind="another_day", label=t(turn.lang, "another_day")))
             self._prompt(turn, Stage.SLOT, t(turn.lang, "nothing_on", days=days_text), picks)
             conv.slots = ()
@@ -772,6 +812,24 @@ class Dialog:
         ]
         self._prompt(turn, Stage.SLOT, heading, picks)
 
+    async def _other_days(self, turn: Turn) -> None:
+        """ "none of those work": the next days with openings after the one offered, and any day said."""
+        conv = turn.conv
+        shown = sorted(
+            {s.start.astimezone(turn.zone).date() for s in (*conv.slots, *([conv.slot] if conv.slot else []))}
+        )
+        conv.want = Want(window=conv.want.window) if conv.want and conv.want.window else None
+        conv.slot = None
+        picks: list[Pick] = []
+        if shown and conv.service_id is not None:
+            after = datetime.combine(shown[-1] + timedelta(days=1), datetime.min.time(), turn.zone)
+            days = Want(date_range=(after.date(), after.date() + timedelta(days=13)))
+            found = await self._availability(turn, *fetch_range(days, turn.zone, turn.now))
+            open_days = sorted({s.start.astimezone(turn.zone).date() for s in found} - set(shown))[:3]
+            picks = [Pick(kind="day", value=d.isoformat(), label=turn.day(d)) for d in open_days]
+        stage = Stage.SLOT if picks else Stage.WHEN
+        self._prompt(turn, stage, t(turn.lang, "ask_day"), picks)
+
     async def _page(self, turn: Turn, direction: str) -> None:
         conv = turn.conv
         if not conv.slots:
@@ -780,7 +838,7 @@ class Dialog:
         anchor = conv.slots[0].start if direction == "earlier" else conv.slots[-1].start
         window = page_range(anchor, direction, turn.zone, turn.now)
         slots = await self._availability(turn, *window) if window else []
-        found = page(slots, anchor, direction, turn.now)
+        found = page(slots, anchor, direction, turn.now, turn.zone)
         if found:
             self._offer_slots(turn, found, t(turn.lang, f"offer_{direction}"))
         else:
@@ -946,7 +1004,7 @@ class Dialog:
         local = conv.slot.start.astimezone(turn.zone)
         conv.want = Want(dates=(local.date(),), at=local.time().replace(tzinfo=None))
         conv.slot = None
-        await self._offer(turn, intro=reason)
+        await self._offer(turn, intro=t(turn.lang, reason))
 
     # -- commands --------------------------------------------------------------------------------
 
@@ -1181,6 +1239,19 @@ class Dialog:
         )
         conv.stage, conv.picks, conv.target = Stage.BOOKED, (), None
 
+    async def _never_mind(self, turn: Turn) -> None:
+        """ "never mind", "ignore me": the booking in progress is dropped, and nothing was booked."""
+        conv = turn.conv
+        if conv.stage is Stage.BOOKED:
+            turn.say("after_booking")
+            return
+        conv.service_id = conv.practitioner_id = None
+        conv.want = conv.slot = None
+        conv.slots, conv.picks, conv.practitioner_asked = (), (), False
+        conv.moving, conv.target = False, None
+        conv.stage = Stage.BOOKED if conv.booked else Stage.SERVICE
+        turn.say("nothing_booked")
+
     async def _manage_in_words(self, turn: Turn, intent: BookingIntent, when: When) -> None:
         """ "please cancel it", "can I push it to 4pm?", "did that go through?": about the booking
         just made, or the one this chat has; with several, the customer picks from the list."""
@@ -1249,11 +1320,13 @@ def _looks_like_when(text: str, languages: Sequence[str]) -> bool:
 _CLOCKISH = re.compile(r"\b\d{1,2}(?:[:h.]\d{2}|\s?(?:am|pm|h|uhr))\b", re.IGNORECASE)
 
 
-def _says_nothing_else(request: Request) -> bool:
+def _may_be_a_name(request: Request) -> bool:
+    """Nothing in it but words that may also be dates: a name's words ("Sam", "June") are."""
     return (
         request.service_index is None
         and request.practitioner_index is None
-        and request.when.is_empty
+        and request.when.time is None
+        and request.when.passed is None
         and not request.earliest
     )
 

@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 MAX_OFFER = 5
+_UTC = ZoneInfo("UTC")
 HORIZON_DAYS = 365
 """How far ahead the bot books: today and the next 365 days. Businesses rarely publish hours further out,
 a yearly appointment fits, and Cadence's working hours repeat forever, so without a limit "31 dec 9999"
@@ -252,9 +253,18 @@ def _nearest_days(
     return tuple(sorted(sorted(open_days, key=distance)[:3]))
 
 
-def page(slots: Sequence[Slot], anchor: datetime, direction: str, now: datetime) -> tuple[Slot, ...]:
-    """The next slots before (``earlier``) or after (``later``) the ones already offered."""
+def page(
+    slots: Sequence[Slot], anchor: datetime, direction: str, now: datetime, zone: ZoneInfo = _UTC
+) -> tuple[Slot, ...]:
+    """The open times beyond those offered: on the nearest day that has any past ``anchor`` (its own
+    day first), spread across that day, so "later" is the rest of the afternoon, not 15-minute steps."""
     future = [s for s in slots if s.start > now]
-    if direction == "earlier":
-        return tuple([s for s in future if s.start < anchor][-MAX_OFFER:])
-    return tuple([s for s in future if s.start > anchor][:MAX_OFFER])
+    beyond = (
+        [s for s in future if s.start < anchor]
+        if direction == "earlier"
+        else [s for s in future if s.start > anchor]
+    )
+    if not beyond:
+        return ()
+    nearest = _local(beyond[-1] if direction == "earlier" else beyond[0], zone).date()
+    return spread([s for s in beyond if _local(s, zone).date() == nearest])

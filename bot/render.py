@@ -84,8 +84,10 @@ def zone_city(zone: ZoneInfo, language: str) -> str:
     return str(get_timezone_location(zone, locale=_locale(language), return_city=True))
 
 
-def format_day(day: date, language: str, *, with_year: bool = False) -> str:
-    """ "Tue 1 Dec" / "mar 1 dic"; with the year ("Tue 1 Dec 2026") for a day that may not be this year's."""
+def format_day(day: date, language: str, *, with_year: bool = False, today: date | None = None) -> str:
+    """ "Tue 1 Dec" / "mar 1 dic"; with the year ("Tue 1 Dec 2027") when asked, or when ``today`` is
+    given and the day is in another year: a customer never has to guess which year is meant."""
+    with_year = with_year or (today is not None and day.year != today.year)
     pattern = "EEE d MMM y" if with_year else "EEE d MMM"
     return str(format_date(day, pattern, locale=_locale(language))).translate(_PLAIN_SPACES)
 
@@ -102,13 +104,14 @@ def format_slot(
     *,
     business_zone: ZoneInfo | None = None,
     with_day: bool = True,
+    today: date | None = None,
 ) -> str:
     """A start time in the customer's zone: "Tue 1 Dec, 3:00 PM", plus "(Berlin)" when the
     customer's clock differs from the business's at that instant."""
     local = start.astimezone(zone)
     text = format_time_of_day(local, language)
     if with_day:
-        text = f"{format_day(local.date(), language)}, {text}"
+        text = f"{format_day(local.date(), language, today=today)}, {text}"
     if business_zone is not None and local.utcoffset() != start.astimezone(business_zone).utcoffset():
         text += f" ({zone_city(zone, language)})"
     return text

@@ -224,6 +224,9 @@ def match_choice(
 def position(text: str, count: int, languages: Sequence[str] = ("en",)) -> int | None:
     """The option a reply names by its place ("the first one is fine", "option 2", "the last"), if any."""
     folded = " ".join(_CLEAN.sub(" ", fold(text[:300])).split())
+    bare = _BARE_NUMBER.match(folded)
+    if bare is not None:  # on a numbered list a bare number is a place, not an hour
+        return int(bare.group(1)) - 1 if 1 <= int(bare.group(1)) <= count else None
     _, ordinals, last = _tables(languages)
     return _position(folded, _strip_filler(folded) or folded, ordinals, last, count) if folded else None
 

@@ -147,7 +147,8 @@ _FIXED: dict[str, tuple[tuple[CommandKind, str], ...]] = {
         (
             CommandKind.ANOTHER_DAY,
             r"(?:an |on )?(?:another|other|different|a different|some other)"
-            r" (?:day|date)s?",
+            r" (?:day|date)s?|none of (?:those|these|them|the times|the above)"
+            r"(?: (?:work|works|suit me|are good|is good|fit))?(?: for me)?|neither(?: of (?:those|them))?",
         ),
     ),
     "es": (

@@ -123,9 +123,7 @@ def _beside(text: str, start: int, end: int, *, asked: bool) -> tuple[str, int, 
     return None
 
 
-def read_details(
-    text: str, regions: Sequence[str | None] = (), *, name_asked: bool = False
-) -> Details:
+def read_details(text: str, regions: Sequence[str | None] = (), *, name_asked: bool = False) -> Details:
     """Name, email and phone from anywhere in ``text``; ``regions`` read local numbers, the first
     that makes a valid number wins (the customer's country, then the business's: PT, US).
 

@@ -1,8 +1,8 @@
 """What a customer wants done with a booking they have, in plain words: `booking_intent`.
 
 "please cancel it", "can I push it to 4pm?", "could we do Wednesday at 12 instead?", "did that go
-through?". The commands module knows the fixed phrases ("cancel my booking"); these are the ways people
-say it in a conversation that has a booking in it, so the dialog asks them only there.
+through?", and "never mind" (nothing to do after all). The commands module knows the fixed phrases
+("cancel my booking"); these are the ways people say it in a conversation that has a booking in it.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ class BookingIntent(StrEnum):
     CANCEL = "cancel"
     MOVE = "move"
     CHECK = "check"
+    NEVER_MIND = "never_mind"
 
 
 _CANCEL = {
-    "en": r"cancel\w*|call (?:it )?off|can'?t (?:make|come|do) it|won'?t (?:make|be able)|not going to make it"
-    r"|drop (?:it|the booking)",
+    "en": r"cancel\w*|call (?:it )?off|can'?t (?:make|come|do) it|won'?t (?:make|be able)"
+    r"|not going to make it|drop (?:it|the booking)",
     "es": r"cancel\w*|anul\w*|no (?:puedo|podre) ir",
     "de": r"storn\w*|absag\w*|sage? \w* ab|cancel\w*|kann nicht kommen",
     "fr": r"annul\w*|decommand\w*|ne (?:peux|pourrai) pas venir",
@@ -49,11 +50,25 @@ _CHECK = {
 }
 
 
+_NEVER_MIND = {
+    "en": r"never ?mind|ignore (?:me|that|this)|forget (?:it|that|about it)|scratch that|no need|not anymore"
+    r"|don'?t (?:book|bother)|leave it",
+    "es": r"olvidalo|olvida(?:lo)?|da igual|no importa|dejalo|ya no",
+    "de": r"vergiss es|egal|schon gut|nicht mehr notig|lass (?:es|mal)",
+    "fr": r"laisse tomber|oublie[sz]?(?: ca)?|pas grave|peu importe|c'est pas la peine",
+    "pt": r"deixa(?: estar| pra la)?|esquece|nao importa|ja nao",
+}
+
+
 def _compile(table: dict[str, str]) -> dict[str, re.Pattern[str]]:
     return {lang: re.compile(r"(?<![\w'])(?:" + pattern + r")(?![\w'])") for lang, pattern in table.items()}
 
 
-_PATTERNS = ((BookingIntent.CANCEL, _compile(_CANCEL)), (BookingIntent.CHECK, _compile(_CHECK)))
+_PATTERNS = (
+    (BookingIntent.NEVER_MIND, _compile(_NEVER_MIND)),
+    (BookingIntent.CANCEL, _compile(_CANCEL)),
+    (BookingIntent.CHECK, _compile(_CHECK)),
+)
 _MOVE_PATTERNS = _compile(_MOVE)
 
 

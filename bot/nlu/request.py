@@ -26,8 +26,9 @@ class Request:
 
 _EARLIEST = re.compile(
     r"\b(?:asap|a\.s\.a\.p|as soon as (?:possible|you can)|earliest|soonest|first (?:available|free|open)"
-    r"|next (?:available|free|open)|whenever|any ?time(?: is fine| works)?|lo (?:mas )?antes posible|cuanto antes"
-    r"|primer (?:hueco|turno) (?:libre|disponible)|(?:so )?bald (?:wie )?moglich|fruhestmoglich|nachste(?:r|n)? freie"
+    r"|next (?:available|free|open)|whenever|any ?time(?: is fine| works)?|lo (?:mas )?antes posible"
+    r"|cuanto antes|primer (?:hueco|turno) (?:libre|disponible)|(?:so )?bald (?:wie )?moglich"
+    r"|fruhestmoglich|nachste(?:r|n)? freie"
     r"|des que possible|au plus tot|le plus tot possible|premier creneau|o mais cedo possivel|quanto antes"
     r"|primeira vaga|o mais rapido possivel|assim que possivel)\b"
 )
@@ -35,7 +36,8 @@ _EARLIEST = re.compile(
 
 _NEGATED = re.compile(r"(\b(?:not|instead of|rather than|no longer)\s+(?:with\s+|the\s+|a\s+|an\s+)?)(\w+)")
 _ASIDE = re.compile(
-    r"(\b(?:until|till|til|back home|(?:be|i'm|im|am) back|fly(?:ing)? (?:back|home|out)|returning|leaving)\s+"
+    r"(\b(?:until|till|til|back home|(?:be|i'm|im|am) back|fly(?:ing)? (?:back|home|out)|returning"
+    r"|leaving)\s+"
     r"(?:on\s+|this\s+|next\s+)?)(?!(?:to|at|in|on|for|by)\b)([^\W\d_]+(?: week)?)"
 )
 _THRESHOLD = 85.0

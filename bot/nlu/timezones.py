@@ -194,8 +194,8 @@ def resolve_timezone(text: str) -> str | None:
 
 
 _NOT_PLACES = frozenset(
-    "my your our the a an same any what which lunch dinner breakfast that this his her their some"
-    " local usual normal right real".split()
+    re.findall(r"\w+", "my your our the a an same any what which lunch dinner breakfast that this his her")
+    + re.findall(r"\w+", "their some local usual normal right real")
 )
 _WORDS_BEFORE_TIME = re.compile(r"((?:[^\W\d_][\w'.-]*\s+){0,2}[^\W\d_][\w'.-]*)\s+time\b")
 _BEING_IN = re.compile(

@@ -87,9 +87,13 @@ def test_follow_ups_refine_the_request() -> None:
 
 
 def test_paging_earlier_and_later() -> None:
-    anchor = OPEN[4].start
-    assert page(OPEN, anchor, "earlier", NOW) == tuple(OPEN[:4])
-    assert page(OPEN, anchor, "later", NOW) == tuple(OPEN[5:10])
+    anchor = OPEN[4].start  # Tuesday 11:00
+    assert page(OPEN, anchor, "earlier", NOW, LISBON) == tuple(OPEN[:4])
+    later = page(OPEN, anchor, "later", NOW, LISBON)
+    # the rest of Tuesday, spread out: not the next five 30-minute steps
+    assert local_times(later) == ["Tue 11:30", "Tue 13:00", "Tue 14:30", "Tue 16:00", "Tue 17:30"]
+    last = OPEN[17].start  # Tuesday 17:30, the last of the day: later is Thursday
+    assert local_times(page(OPEN, last, "later", NOW, LISBON))[0] == "Thu 09:00"
 
 
 def local_midnight(day: date) -> datetime:

@@ -274,6 +274,8 @@ SAMPLE = {
     "when": "Wed 10 Jun, 12:30 PM (Lisbon)",
     "old": "Tue 9 Jun, 12:30 PM (Lisbon)",
     "day": "Wed 10 Jun",
+    "summary": "Deep tissue massage with Ana Costa on Wed 10 Jun, 12:30 PM (Lisbon)",
+    "who": "Bruno Reis, Carla Mendes",
     "days": "Sat 6 Jun, Sun 7 Jun, Mon 8 Jun",
     "time": "12:30 PM",
     "name": "Maria Fernanda Oliveira",

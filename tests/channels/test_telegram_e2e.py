@@ -28,6 +28,9 @@ GREETING = "Hi! I'm the booking assistant for Studio Salon."
 ASK_SERVICE = "What would you like to book?"
 
 
+UNDERSTOOD = "Haircut on Tue 2 Jun, 3:00 PM is open."
+
+
 def texts(messages: list[dict[str, Any]]) -> list[str]:
     return [m["text"] for m in messages]
 
@@ -40,7 +43,8 @@ def book_by_taps(pat: Customer) -> None:
     replies = pat.tap("Haircut")
     assert texts(replies)[0].startswith("When would you like to come for Haircut?")
     replies = pat.say("tomorrow at 3pm")  # typed mid-flow: an exact open slot, so straight to the name
-    assert texts(replies) == ["What name should I put the booking under?"]
+    # what was understood comes first, then what is missing
+    assert texts(replies) == [f"{UNDERSTOOD}\nWhat name should I put the booking under?"]
     assert pat.buttons() == ["Use Pat Patient"], "the Telegram profile's name is offered"
     replies = pat.tap("Use Pat Patient")
     [ask_contact] = replies
@@ -73,7 +77,7 @@ def test_a_booking_by_taps_from_a_deep_link(telegram_world: TelegramWorld) -> No
     assert len(taps) == 3
     assert [m["text"] for m in messages if "→" in m["text"]] == [
         f"{ASK_SERVICE}\n→ Haircut",
-        "What name should I put the booking under?\n→ Use Pat Patient",
+        f"{UNDERSTOOD}\nWhat name should I put the booking under?\n→ Use Pat Patient",
         confirm_text(messages) + "\n→ Book it",
     ]
     assert not any("reply_markup" in m for m in messages), "no buttons left to tap"

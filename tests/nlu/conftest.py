@@ -24,4 +24,6 @@ def describe(when: When) -> str:
         parts.append(when.time.strftime("%H:%M"))
     if when.window:
         parts.append(f"[{when.window[0]:%H:%M}-{when.window[1]:%H:%M})")
+    if when.passed:
+        parts.append(f"passed {when.passed.isoformat()}")
     return " ".join(parts)

@@ -76,7 +76,8 @@ CASES = [
     ("March the 20th", "2026-03-20"),
     ("april 1st", "2026-04-01"),
     ("1st April", "2026-04-01"),
-    ("march 1st", "2027-03-01"),  # past: next year's
+    ("march 1st", "passed 2026-03-01"),  # just passed: said so, never rolled to next year
+    ("february 2nd", "passed 2026-02-02"),
     ("March 5th 2027", "2027-03-05"),
     ("may 5th", "2026-05-05"),
     ("friday the 13th", "2026-03-13"),

@@ -358,7 +358,8 @@ def converse(
             telegram.deliver(customer, client, update, deadline)
 
             def answered(sent: list[Sent], before: int = before, answer: str = answer) -> bool:
-                return any(s.text.startswith(answer) for s in sent[before:])
+                # a question may follow what was understood ("Haircut on Mon 7 Dec, 10:00 AM is open.")
+                return any(line.startswith(answer) for s in sent[before:] for line in s.text.splitlines())
 
             if not fake.wait_for(chat.chat_id, answered, max(0.0, deadline - time.monotonic())):
                 texts = [s.text.split("\n")[0][:50] for s in fake.chat(chat.chat_id)[before:]]

@@ -117,8 +117,9 @@ Final = Callable[[list[Sent]], bool]
 
 
 def ends_with(prefix: str) -> Final:
-    """The turn is answered once a message starting with ``prefix`` has come."""
-    return lambda sent: any(s.text.startswith(prefix) for s in sent)
+    """The turn is answered once a message with a line starting with ``prefix`` has come (a question
+    may follow what was understood: "Haircut on Mon 7 Dec, 10:00 AM is open.")."""
+    return lambda sent: any(line.startswith(prefix) for s in sent for line in s.text.splitlines())
 
 
 def booked_or_refused(sent: list[Sent]) -> bool:
