@@ -69,6 +69,7 @@ from bot.tenants import TenantDirectory, TenantInfo
 from bot.types import Inbound, Option, Outcome, OwnedBooking, Profile, Reply
 from cadence_adapter import (
     BadRequest,
+    CadenceError,
     Booking,
     CadenceClient,
     Customer,
@@ -138,6 +139,9 @@ class Conversation(BaseModel):
     """The booking being moved or cancelled."""
     moving: bool = False
     booked: Booking | None = None
+    also: str | None = None
+    """A second service asked for in the same breath ("a haircut and a beard trim"): offered right
+    after the first is booked."""
     made: int = 0
     """Bookings made in this conversation: part of the idempotency key, so a new request after a
     booking is a new booking, never the old one replayed."""
@@ -339,6 +343,7 @@ class Dialog:
         took = False
         if request.service_index is not None and not conv.moving:
             self._choose_service(turn, tenant.services[request.service_index].id)
+            conv.also = tenant.services[request.also].id if request.also is not None else None
             took = True
         if request.practitioner_index is not None:
             practitioner = tenant.practitioners[request.practitioner_index]
@@ -963,7 +968,22 @@ class Dialog:
             conv.email = conv.phone = None
             self._prompt(turn, Stage.DETAILS, t(turn.lang, "details_refused"), ())
             return
+        also = turn.conv.also if not turn.conv.moving else None
         self._booked(turn, booking)
+        if also is not None and tenant.service(also) is not None:
+            # The second service asked for: right after the first, same practitioner when free.
+            local = (booking.end or booking.start).astimezone(turn.zone)
+            conv = turn.conv
+            staff = {p.id for p in tenant.practitioners_for(also)}
+            conv.service_id = also
+            conv.practitioner_id = booking.practitioner_id if booking.practitioner_id in staff else None
+            conv.practitioner_asked = True
+            conv.want = Want(dates=(local.date(),), at=local.time().replace(tzinfo=None))
+            turn.say("next_service", service=self._service_name(turn, also))
+            try:
+                await self._advance(turn)
+            except CadenceError:  # the booking is made and said; the next one can be asked for again
+                conv.stage, conv.picks = Stage.BOOKED, ()
 
     def _booked(self, turn: Turn, booking: Booking) -> None:
         conv = turn.conv
@@ -989,7 +1009,7 @@ class Dialog:
                 service_name=service,
             )
         )
-        conv.booked = booking
+        conv.booked, conv.also = booking, None
         conv.made += 1
         conv.stage, conv.picks, conv.slots = Stage.BOOKED, (), ()
         conv.slot = conv.want = conv.target = None

@@ -22,6 +22,9 @@ class Request:
     when: When
     earliest: bool = False
     """ "asap", "first available", "whenever": the earliest open slots."""
+    also: int | None = None
+    """A second service named in the same message ("a haircut and a beard trim"); ``service_index`` is
+    the one named first."""
 
 
 _EARLIEST = re.compile(
@@ -148,25 +151,37 @@ def extract_request(
     practitioner = _best(words, [_label(p) for p in practitioners], _AFTER_WITH, with_at)
     if practitioner is not None and practitioner.start - 1 not in with_at and practitioner.score < _THRESHOLD:
         practitioner = None
-    if (
-        service is not None
-        and practitioner is not None
-        and service.start < practitioner.end
-        and practitioner.start < service.end
-    ):
+    if service is not None and practitioner is not None and _overlap(service, practitioner):
         # the same words: "with X" or the better score decides
         if practitioner.start - 1 in with_at or practitioner.score > service.score:
             service = None
         else:
             practitioner = None
+    also = None
+    if service is not None:
+        others = ["" if i == service.index else _label(s) for i, s in enumerate(services)]
+        hidden = ["§" if service.start <= i < service.end else w for i, w in enumerate(words)]
+        also = _best(hidden, others, _THRESHOLD, frozenset())
+        if also is not None and practitioner is not None and _overlap(also, practitioner):
+            also = None
+        if also is not None and also.start < service.start:
+            service, also = also, service  # the first named is the first booked
     # Names are not dates ("April", "Friday Spa"): hide the matched words before reading the when.
     rest = folded
-    for hit in (service, practitioner):
+    for hit in (service, practitioner, also):
         if hit is not None:
             s, e = spans[hit.start][1], spans[hit.end - 1][2]
             rest = rest[:s] + " " * (e - s) + rest[e:]
     when = interpret_when(rest, now, tz, languages, day_first=day_first)
     earliest = _EARLIEST.search(folded) is not None
     return Request(
-        service.index if service else None, practitioner.index if practitioner else None, when, earliest
+        service.index if service else None,
+        practitioner.index if practitioner else None,
+        when,
+        earliest,
+        also.index if also else None,
     )
+
+
+def _overlap(one: _Hit, other: _Hit) -> bool:
+    return one.start < other.end and other.start < one.end
