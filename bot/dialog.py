@@ -69,9 +69,9 @@ from bot.tenants import TenantDirectory, TenantInfo
 from bot.types import Inbound, Option, Outcome, OwnedBooking, Profile, Reply
 from cadence_adapter import (
     BadRequest,
-    CadenceError,
     Booking,
     CadenceClient,
+    CadenceError,
     Customer,
     NotFound,
     RateLimited,
