@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     dialog_eval.add_argument("file", type=Path, help="conversation cases, one JSON object a line")
     dialog_eval.add_argument("--transcripts", type=Path, help="write each transcript and its verdict here")
     dialog_eval.add_argument("--only", metavar="ID", help="run just this conversation")
+    dialog_eval.add_argument(
+        "--seed", type=Path, help="the businesses to run against (default: the demo seed)"
+    )
     return parser
 
 
@@ -58,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.dialog_eval import run_dialog_eval
 
         try:
-            return run_dialog_eval(args.file, transcripts=args.transcripts, only=args.only)
+            return run_dialog_eval(args.file, transcripts=args.transcripts, only=args.only, seed=args.seed)
         except (OSError, ValueError) as exc:
             print(f"cadence-bot dialog-eval: {exc}", file=sys.stderr)
             return 2

@@ -28,8 +28,9 @@ from bot.config import Settings, TenantConfig
 from bot.service import open_bot
 from bot.types import Inbound, Reply
 from cadence_adapter import Booking, CadenceClient, new_http_client
+from cadence_adapter.sandbox.seed import Seed
 
-__all__ = ["Case", "Verdict", "judge", "load_cases", "run_case", "run_dialog_eval"]
+__all__ = ["Case", "Run", "Verdict", "converse", "judge", "load_cases", "run_case", "run_dialog_eval"]
 
 
 class _Strict(BaseModel):
@@ -196,36 +197,49 @@ async def _bookings(client: CadenceClient, zone: ZoneInfo, names: dict[str, str]
     ]
 
 
-async def run_case(case: Case) -> Verdict:
-    """One conversation against a fresh sandbox on the case's clock, then judged."""
+class Run(BaseModel):
+    """What one conversation did: every reply (text and option labels), the transcript, the bookings
+    left active in Cadence, the language spoken at the end, and how many turns crashed."""
+
+    replies: list[str]
+    transcript: list[str]
+    actual: list[Actual]
+    language: str
+    crashed: int
+
+
+async def converse(case: Case, seed: Seed | None = None) -> Run:
+    """The case's turns through the real engine, against a fresh sandbox on the case's clock."""
     from cadence_adapter.sandbox import create_app, load_seed
 
-    seed = load_seed()
+    seed = seed or load_seed()
 
     def clock() -> datetime:
         return case.now
 
     tenants = {o.slug: TenantConfig(slug=o.slug, org_api_key=o.api_keys[0]) for o in seed.orgs if o.api_keys}
-    settings = Settings(tenants=tenants)
     transport = httpx.ASGITransport(app=create_app(seed=seed, clock=clock))
     base_url = "http://sandbox.local"
     bot = open_bot(
-        settings,
+        Settings(tenants=tenants),
         base_url=base_url,
         http=new_http_client(transport=transport),
         database=":memory:",
         clock=clock,
     )
-    org = next(o for o in seed.orgs if o.slug == case.tenant)
+    org = next((o for o in seed.orgs if o.slug == case.tenant), None)
+    if org is None or not org.api_keys:  # its key is how the judge reads what was booked
+        raise ValueError(f"{case.id}: no business {case.tenant!r} with an api key in the seed")
     names = {s.id: s.name for s in org.services} | {p.id: p.name for p in org.practitioners}
     channel = "sms" if case.customer.phone else "console"
+    chat_id = case.customer.phone or "eval"
     lines = [f"# {case.id} ({case.category}, {case.language}) at {case.tenant}, now {case.now.isoformat()}"]
     replies: list[str] = []
     try:
         for number, text in enumerate(case.turns):
             inbound = Inbound(
                 channel=channel,
-                chat_id=case.customer.phone or "eval",
+                chat_id=chat_id,
                 message_id=f"{case.id}-{number}",
                 text=text,
                 # The channel knows the business (deep link, the number texted) on the first message.
@@ -234,27 +248,34 @@ async def run_case(case: Case) -> Verdict:
                 sender_phone=case.customer.phone,
             )
             result = await bot.engine.handle(inbound)
-            shown = _render(result.replies)
             replies.extend(r.text + "\n" + "\n".join(o.label for o in r.options) for r in result.replies)
-            lines += [f"> {text}", shown]
-        state = bot.store.load(channel, case.customer.phone or "eval").state or {}
-        language = str(state.get("language", "en"))
-        async with CadenceClient(
-            base_url, org.api_keys[0], http=new_http_client(transport=transport)
-        ) as keyed:
+            lines += [f"> {text}", _render(result.replies)]
+        state = bot.store.load(channel, chat_id).state or {}
+        keyed = CadenceClient(base_url, org.api_keys[0], http=new_http_client(transport=transport))
+        async with keyed:
             actual = await _bookings(keyed, ZoneInfo(org.timezone), names)
+        crashed = int(bot.metrics.value("cadence_bot_turns_total", channel=channel, result="error"))
     finally:
         await bot.aclose()
-    passed, wrong, reason = judge(case, actual, replies, language)
+    return Run(
+        replies=replies,
+        transcript=lines,
+        actual=actual,
+        language=str(state.get("language", "en")),
+        crashed=crashed,
+    )
+
+
+async def run_case(case: Case, seed: Seed | None = None) -> Verdict:
+    """One conversation, then judged."""
+    run = await converse(case, seed)
+    passed, wrong, reason = judge(case, run.actual, run.replies, run.language)
+    if run.crashed:  # a crash is a failure even when the bookings came out right
+        passed, reason = False, f"{run.crashed} turn(s) crashed; " + reason
     verdict = "WRONG" if wrong else "PASS" if passed else "FAIL"
-    lines += ["", f"# {verdict}: {reason}"]
+    transcript = "\n".join([*run.transcript, "", f"# {verdict}: {reason}"])
     return Verdict(
-        id=case.id,
-        category=case.category,
-        passed=passed,
-        wrong=wrong,
-        reason=reason,
-        transcript="\n".join(lines),
+        id=case.id, category=case.category, passed=passed, wrong=wrong, reason=reason, transcript=transcript
     )
 
 
@@ -273,17 +294,26 @@ def summary(verdicts: Sequence[Verdict]) -> list[str]:
     return lines
 
 
-async def _run_all(cases: Sequence[Case]) -> list[Verdict]:
-    return [await run_case(case) for case in cases]
+async def _run_all(cases: Sequence[Case], seed: Seed | None) -> list[Verdict]:
+    return [await run_case(case, seed) for case in cases]
 
 
-def run_dialog_eval(path: Path, transcripts: Path | None = None, only: str | None = None) -> int:
+def run_dialog_eval(
+    path: Path, transcripts: Path | None = None, only: str | None = None, seed: Path | None = None
+) -> int:
+    """The command: run every case (or ``only`` one), write transcripts, print the summary.
+
+    ``seed``: the businesses to run against (the sandbox's seed format); the demo seed by default, so a
+    business can keep cases of its own next to a seed of its own."""
+    from cadence_adapter.sandbox import load_seed
+
+    businesses = load_seed(seed) if seed is not None else None
     cases = load_cases(path)
     if only is not None:
         cases = [c for c in cases if c.id == only]
         if not cases:
             raise ValueError(f"no conversation {only!r} in {path}")
-    verdicts = asyncio.run(_run_all(cases))
+    verdicts = asyncio.run(_run_all(cases, businesses))
     if transcripts is not None:
         transcripts.mkdir(parents=True, exist_ok=True)
         for v in verdicts:
