@@ -1,0 +1,207 @@
+"""Services by meaning, across languages: "Sportmassage", "masaje deportivo", "corte de pelo" and "coupe"
+all find a business's English-named service.
+
+A small built-in vocabulary maps the words people use for the common services of businesses that book
+by appointment (hair, beauty, physio, massage, medical, dental, fitness, pets, auto, consulting) to
+*concepts*, in English, Spanish, German, French and Portuguese. A service's name is read into concepts
+with the same table ("Sports massage" -> sport + massage), and so is the customer's message; the service
+whose concepts the message covers best wins, when it wins clearly. German compounds are read by their
+parts ("Erstuntersuchung" -> initial + assessment). Words the table does not know are ignored, so a
+business's own names still match by spelling in :mod:`bot.nlu.request` first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
+
+from bot.nlu.text import fold
+
+__all__ = ["CONCEPTS", "concepts_in", "match_by_meaning"]
+
+# concept -> words and phrases (folded: lowercase, no accents). A trailing "*" marks a stem.
+CONCEPTS: Mapping[str, str] = {
+    # hair and beauty
+    "haircut": "haircut* haircutting cut cuts corte haarschnitt* haarschneiden schneiden frisur coupe coiffure",
+    "colour": "colour* color* dye tint highlights tinte* coloracion* mechas farben* farbe* coloration* couleur*"
+    " meches coloracao* madeixas",
+    "beard": "beard* barba* bart* barbe*",
+    "trim": "trim* arreglo* arreglar recortar recorte* trimmen* stutzen taille* tailler aparar aparo",
+    "blow_dry": "blow-dry* blowdry* blowout secado* brushing peinado fohnen* fohn* foehnen escova* secagem",
+    "nails": "nail* manicure* pedicure* unas manicura* pedicura* nagel* manikure* pedikure* ongles manucure*"
+    " unhas",
+    "perm": "perm perms permanente* dauerwelle*",
+    "waxing": "wax* depilacion* depilar* enthaarung* epilation* epiler depilacao*",
+    "facial": "facial* gesichtsbehandlung*",
+    "makeup": "makeup make-up maquillaje* schminken* maquillage* maquilhagem* maquiagem*",
+    # physio, massage, fitness
+    "massage": "massage* masaje* massagem* massagen*",
+    "sport": "sport* sports deportivo* deportiva* sportif* sportive* desportiv* esportiv*",
+    "assessment": "assessment* evaluation* evaluacion* valoracion* befund* untersuchung* bilan* avaliacao*"
+    " exam* examination checkup check-up diagnostico* diagnose*",
+    "initial": "initial inicial* initiale erst+",
+    "follow_up": "follow-up* followup* seguimiento* revision control folge* nachbehandlung* kontroll*"
+    " nachkontrolle* suivi* controle acompanhamento* seguimento* revisao",
+    "session": "session* sesion* sitzung* seance* sessao* sessoes",
+    "pilates": "pilates*",
+    "rehab": "rehab* rehabilitation* rehabilitacion* reha* rehabilitierung* reeducation* reeduc*"
+    " reabilitacao* clinico clinica klinisch* clinique",
+    "physio": "physio* physiotherapy fisio* fisioterapia* physiotherapie* kine* kinesitherapie*",
+    "acupuncture": "acupunct* acupuntura* akupunktur*",
+    "personal_training": "personaltraining*",
+    "yoga": "yoga*",
+    # medical, dental
+    "consultation": "consultation* consulta* konsultation* sprechstunde*",
+    "dental": "dental* dentist* teeth tooth dientes zahn* zahne* dentaire* dents dentes",
+    "cleaning": "cleaning* limpieza* reinigung* nettoyage* detartrage limpeza* destartarizacao",
+    "vaccination": "vaccin* vacuna* impf* vacina*",
+    # pets, auto
+    "grooming": "grooming* hundefrisur* toilettage* tosquia*",
+    "oil_change": "olwechsel* vidange*",
+    "tyres": "tyre* tire* neumatico* reifen* pneu* pneus",
+}
+"""Concept -> single words in the five languages, folded (lowercase, no accents); a trailing "*" marks a
+stem, a trailing "+" the first part of a compound only ("erst+": "Erstbefund", never "am ersten").
+Phrases of several words are in ``_PHRASES``."""
+
+# Multi-word phrases the table knows, matched before single words (folded, space-separated).
+_PHRASES: Mapping[str, str] = {
+    "first visit": "initial",
+    "first appointment": "initial",
+    "first time": "initial",
+    "primera consulta": "initial",
+    "primera visita": "initial",
+    "primera vez": "initial",
+    "erster termin": "initial",
+    "ersten termin": "initial",
+    "premiere consultation": "initial",
+    "premier rendez vous": "initial",
+    "premiere fois": "initial",
+    "primeira consulta": "initial",
+    "primeira vez": "initial",
+    "corte de pelo": "haircut",
+    "corte de cabello": "haircut",
+    "cortar el pelo": "haircut",
+    "cortarme el pelo": "haircut",
+    "haare schneiden": "haircut",
+    "coupe de cheveux": "haircut",
+    "couper les cheveux": "haircut",
+    "corte de cabelo": "haircut",
+    "cortar o cabelo": "haircut",
+    "cortar cabelo": "haircut",
+    "hair cut": "haircut",
+    "trim my hair": "haircut",
+    "blow dry": "blow_dry",
+    "blow out": "blow_dry",
+    "mise en plis": "blow_dry",
+    "pintar o cabelo": "colour",
+    "permanent wave": "perm",
+    "limpieza facial": "facial",
+    "soin du visage": "facial",
+    "limpeza de pele": "facial",
+    "face treatment": "facial",
+    "make up": "makeup",
+    "follow up": "follow_up",
+    "check up": "assessment",
+    "personal training": "personal_training",
+    "personal trainer": "personal_training",
+    "entrenamiento personal": "personal_training",
+    "treino personalizado": "personal_training",
+    "coaching sportif": "personal_training",
+    "peluqueria canina": "grooming",
+    "banho e tosa": "grooming",
+    "oil change": "oil_change",
+    "cambio de aceite": "oil_change",
+    "mudanca de oleo": "oil_change",
+    "troca de oleo": "oil_change",
+}
+# Words that are only part of a phrase above, never a concept alone.
+_PHRASE_ONLY = frozenset({"de", "el", "o", "my", "les", "en", "e", "le", "du", "a"})
+_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_MIN_COMPOUND_PART = 4  # "erst" in "Erstbefund"; shorter stems only match whole words
+
+
+@cache
+def _tables() -> tuple[dict[str, str], list[tuple[str, str]], list[tuple[str, str]]]:
+    """Whole words -> concept; stems (longest first) -> concept; compound heads -> concept."""
+    words: dict[str, str] = {}
+    stems: list[tuple[str, str]] = []
+    heads: list[tuple[str, str]] = []
+    for concept, entries in CONCEPTS.items():
+        for entry in entries.split():
+            if entry in _PHRASE_ONLY:
+                continue
+            if entry.endswith("*"):
+                stems.append((entry[:-1], concept))
+            elif entry.endswith("+"):
+                heads.append((entry[:-1], concept))
+            else:
+                words.setdefault(entry, concept)
+    stems.sort(key=lambda item: len(item[0]), reverse=True)
+    return words, stems, heads
+
+
+def _word_concepts(word: str) -> set[str]:
+    words, stems, heads = _tables()
+    if word in words:
+        return {words[word]}
+    for stem, concept in stems:
+        if word.startswith(stem):
+            rest = word[len(stem) :]
+            found = {concept}
+            if len(rest) >= _MIN_COMPOUND_PART:  # a compound: "sportmassage", "haarschnitt"
+                found |= _word_concepts(rest)
+            return found
+    for head, concept in heads:
+        rest = word[len(head) :]
+        if word.startswith(head) and len(rest) >= _MIN_COMPOUND_PART and (more := _word_concepts(rest)):
+            return {concept} | more
+    # A compound whose first part is unknown but whose last part is a stem: "kurzhaarschnitt".
+    for stem, concept in stems:
+        if len(stem) >= _MIN_COMPOUND_PART and stem in word[1:]:
+            return {concept}
+    return set()
+
+
+def concepts_in(text: str) -> set[str]:
+    """The concepts a text names, in any of the five languages."""
+    folded = " " + " ".join(_WORD.findall(fold(text[:1000]).replace("'", " "))) + " "
+    found: set[str] = set()
+    for phrase, concept in _PHRASES.items():
+        if f" {phrase} " in folded:
+            found.add(concept)
+            folded = folded.replace(f" {phrase} ", " ")
+    for word in folded.split():
+        for part in [word, *word.split("-")] if "-" in word else [word]:
+            found |= _word_concepts(part)
+    return found
+
+
+def _label_concepts(label: str, aliases: Iterable[str]) -> list[set[str]]:
+    return [concepts_in(name) for name in (label, *aliases) if name]
+
+
+def match_by_meaning(
+    text: str, labels: Sequence[str], aliases: Mapping[int, Sequence[str]] | None = None
+) -> int | None:
+    """The index of the service the text names by meaning, or None when none is named or two fit equally.
+
+    A service scores the share of its name's concepts the text names (its aliases count as other names);
+    the best must name at least half and beat the next one."""
+    said = concepts_in(text)
+    if not said:
+        return None
+    scores: list[float] = []
+    for index, label in enumerate(labels):
+        best = 0.0
+        for names in _label_concepts(label, (aliases or {}).get(index, ())):
+            if names:
+                best = max(best, len(names & said) / len(names))
+        scores.append(best)
+    ranked = sorted(range(len(labels)), key=lambda i: scores[i], reverse=True)
+    if not ranked or scores[ranked[0]] < 0.5:
+        return None
+    if len(ranked) > 1 and scores[ranked[1]] >= scores[ranked[0]]:
+        return None
+    return ranked[0]
