@@ -39,11 +39,12 @@ from starlette.routing import BaseRoute, Route
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.i18n import supported
+from bot.i18n import supported, t
 from bot.locks import KeyedLocks
 from bot.service import Bot
 from bot.types import Inbound, Reply
-from channels.sms.compose import Keyword, compose, keyword, phrase
+from channels.sms.compose import Keyword, compose, keyword
+from channels.sms.gsm import to_gsm
 from channels.sms.rest import Rejected, SmsUnavailable, TwilioSender, Unsubscribed
 
 __all__ = ["CHANNEL", "PATH", "SmsChannel", "SmsOptions", "e164", "twilio_numbers"]
@@ -302,7 +303,7 @@ class SmsChannel:
                 "SMS %s: turn past %.1fs; answering by REST", inbound.message_id, self.options.reply_budget
             )
             language = await self._language(inbound.chat_id, inbound.tenant)
-            return _twiml([phrase(language, "one_moment")])
+            return _twiml([to_gsm(t(supported(language) or "en", "sms_one_moment"))])
         replies = turn.result()  # a failure here is a 500, and the message stays in the inbox
         await asyncio.to_thread(self.bot.store.finish_inbound, CHANNEL, inbound.message_id)
         language = await self._language(inbound.chat_id, inbound.tenant)

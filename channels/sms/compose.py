@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Final
 
+from bot.i18n import supported, t
 from bot.types import Reply
 from channels.sms.gsm import segments, to_gsm
 
@@ -33,25 +34,11 @@ __all__ = [
     "Keyword",
     "compose",
     "keyword",
-    "phrase",
     "render_reply",
 ]
 
 MAX_SEGMENTS: Final = 2
 """A message the bot sends fits in this many segments (306 GSM-7 septets) wherever possible."""
-
-_PHRASES: Final[dict[str, dict[str, str]]] = {
-    "en": {"reply_one": "Reply 1", "reply_range": "Reply 1-{last}", "one_moment": "One moment..."},
-    "es": {"reply_one": "Responde 1", "reply_range": "Responde 1-{last}", "one_moment": "Un momento..."},
-}
-"""The few words only SMS needs (the option hint, the holding answer), per catalog language."""
-
-
-def phrase(language: str | None, key: str, **values: object) -> str:
-    """An SMS-only phrase in ``language`` (English when we don't have it)."""
-    table = _PHRASES.get((language or "en").split("-")[0].lower(), _PHRASES["en"])
-    return to_gsm(table[key].format(**values))
-
 
 # -- carrier keywords -------------------------------------------------------------------------------
 
@@ -119,9 +106,9 @@ def _units(reply: Reply, language: str | None, max_segments: int) -> list[str]:
     options = [f"{i} {' '.join(_lines(option.label))}" for i, option in enumerate(reply.options, start=1)]
     if options:
         last = len(options)
-        options.append(
-            phrase(language, "reply_one") if last == 1 else phrase(language, "reply_range", last=last)
-        )
+        code = supported(language) or "en"
+        hint = t(code, "sms_reply_one") if last == 1 else t(code, "sms_reply_range", last=last)
+        options.append(to_gsm(hint))
     pieces = [piece for line in lines for piece in _split(line, max_segments)]
     if options:
         block = "\n".join(options)

@@ -72,31 +72,6 @@ MAX_BODY = 1024 * 1024
 ALLOWED_UPDATES = ("message", "callback_query")
 """The update types the dialog takes; Telegram is asked for these only."""
 
-_COMMAND_HELP: dict[str | None, dict[str, str]] = {
-    None: {
-        "start": "Start a booking",
-        "help": "What I can do",
-        "bookings": "My upcoming bookings",
-        "cancel": "Cancel a booking",
-    },
-    "es": {
-        "start": "Empezar una reserva",
-        "help": "Qué puedo hacer",
-        "bookings": "Mis próximas reservas",
-        "cancel": "Cancelar una reserva",
-    },
-}
-"""The command menu, per language (None: everyone else). Keys are the commands parse_update maps."""
-
-_SHARE_PHONE = {
-    "en": "Share my phone number",
-    "es": "Compartir mi teléfono",
-    "pt": "Partilhar o meu número",
-    "de": "Meine Telefonnummer teilen",
-    "fr": "Partager mon numéro",
-}
-"""The share-contact button's label (the dialog's catalog has no entry for a button only Telegram has)."""
-
 
 @dataclass(frozen=True)
 class TelegramOptions:
@@ -217,9 +192,14 @@ class TelegramChannel:
             log.error("telegram %s failed: %s", what, type(exc).__name__)
 
     async def _register_commands(self) -> None:
-        for language, texts in _COMMAND_HELP.items():
-            commands = [BotCommand(command, texts[command]) for command in ("start", *COMMANDS)]
-            call = partial(self.tg.set_my_commands, commands, language_code=language)
+        # English for everyone whose app language has no catalog (no language_code), then each other.
+        for language in LANGUAGES:
+            commands = [
+                BotCommand(command, t(language, f"telegram_command_{command}"))
+                for command in ("start", *COMMANDS)
+            ]
+            code = None if language == "en" else language
+            call = partial(self.tg.set_my_commands, commands, language_code=code)
             await self._register(call, "setMyCommands")
 
     async def _register_webhook(self) -> None:
@@ -470,7 +450,7 @@ class TelegramChannel:
 
     def _contact_label(self, language: str | None) -> str:
         code = supported(language) or supported(self.bot.settings.default_language) or "en"
-        return _SHARE_PHONE.get(code, _SHARE_PHONE["en"])
+        return t(code, "telegram_share_phone")
 
     async def _deliver(self, chat_id: str, replies: Sequence[Reply], language: str | None) -> None:
         """Send the replies in order. A share-contact keyboard left from an earlier message is removed

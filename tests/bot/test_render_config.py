@@ -39,7 +39,7 @@ def test_catalogs_are_complete_and_format() -> None:
     for language, catalog in LANGUAGES.items():
         assert set(catalog) == english, language
     assert "Salon" in t("es", "greeting", business="Salon")
-    assert supported("es-419") == "es" and supported("de") is None
+    assert supported("es-419") == "es" and supported("de") == "de" and supported("it") is None
 
 
 def test_settings_from_environment_and_tenants_file(tmp_path: Path) -> None:

@@ -133,6 +133,8 @@ def test_options_are_numbered_lines_with_a_short_hint() -> None:
     )
     assert render_reply(Reply(text="Your bookings:", options=options("Haircut, Tue"))).endswith("\nReply 1")
     assert render_reply(reply, "es").endswith("\nResponde 1-3")
+    assert render_reply(reply, "pt-PT").endswith("\nResponda 1-3")
+    assert render_reply(reply, "it").endswith("\nReply 1-3"), "a language we don't speak: English"
     assert render_reply(Reply(text="No options")) == "No options"
 
 
@@ -286,6 +288,7 @@ SAMPLE = {
     "question": "What would you like to book?",
     "customer": "Maria Fernanda Oliveira",
     "source": "sms",
+    "last": "9",
 }
 
 

@@ -379,7 +379,7 @@ def test_what_the_webhook_answers(telegram_world: TelegramWorld) -> None:
 def test_start_registers_the_webhook_and_the_commands(telegram_world: TelegramWorld) -> None:
     world = telegram_world
     with world.serve(settings=world.settings(public_url="https://bot.example.com/")):
-        wait_until(lambda: len(world.fake.calls_of("setMyCommands")) == 2, what="registration")
+        wait_until(lambda: len(world.fake.calls_of("setMyCommands")) == 5, what="registration")
     assert world.fake.webhook is not None
     assert world.fake.webhook["url"] == "https://bot.example.com/telegram/webhook"
     assert world.fake.webhook["secret_token"] == TELEGRAM_SECRET
@@ -387,8 +387,11 @@ def test_start_registers_the_webhook_and_the_commands(telegram_world: TelegramWo
     menus = {
         c.params.get("language_code"): c.params["commands"] for c in world.fake.calls_of("setMyCommands")
     }
-    assert [c["command"] for c in menus[None]] == ["start", "help", "bookings", "cancel"]
-    assert [c["command"] for c in menus["es"]] == ["start", "help", "bookings", "cancel"]
+    assert set(menus) == {None, "es", "de", "fr", "pt"}, "English for everyone else, then each language"
+    for menu in menus.values():
+        assert [c["command"] for c in menu] == ["start", "help", "bookings", "cancel"]
+    assert menus[None][0]["description"] == "Start a booking"
+    assert menus["de"][0]["description"] == "Termin buchen"
 
 
 def test_commands_and_language(telegram_world: TelegramWorld) -> None:
