@@ -23,9 +23,10 @@ __all__ = ["CONCEPTS", "concepts_in", "match_by_meaning"]
 # concept -> words and phrases (folded: lowercase, no accents). A trailing "*" marks a stem.
 CONCEPTS: Mapping[str, str] = {
     # hair and beauty
-    "haircut": "haircut* haircutting cut cuts corte haarschnitt* haarschneiden schneiden frisur coupe coiffure",
-    "colour": "colour* color* dye tint highlights tinte* coloracion* mechas farben* farbe* coloration* couleur*"
-    " meches coloracao* madeixas",
+    "haircut": "haircut* haircutting cut cuts corte haarschnitt* haarschneiden schneiden frisur coupe"
+    " coiffure",
+    "colour": "colour* color* dye tint highlights tinte* coloracion* mechas farben* farbe* coloration*"
+    " couleur* meches coloracao* madeixas",
     "beard": "beard* barba* bart* barbe*",
     "trim": "trim* arreglo* arreglar recortar recorte* trimmen* stutzen taille* tailler aparar aparo",
     "blow_dry": "blow-dry* blowdry* blowout secado* brushing peinado fohnen* fohn* foehnen escova* secagem",

@@ -1,4 +1,6 @@
-"""Services found by meaning in five languages (`bot.nlu.vocabulary`), never by a word that means something else."""
+"""Services found by meaning in five languages (`bot.nlu.vocabulary`); never a word that means another thing.
+
+The vocabulary maps words to concepts; a service is the one whose concepts the message names best."""
 
 from __future__ import annotations
 
