@@ -1,0 +1,240 @@
+"""The conversation as an explicit state machine: ``(state, inbound) -> (state, replies)``.
+
+Booking (:mod:`bot.dialog.booking`)::
+
+    tenant -> service -> (practitioner) -> when -> slot -> details -> confirm -> booked
+                                            ^        |                   |
+                                            +--------+ another day       +-- 409 / 422: back to slot
+
+Managing a booking, bookings made in this chat only (:mod:`bot.dialog.manage`)::
+
+    bookings -> booking -> cancel -> (cancelled)
+                        +-> when -> slot -> confirm (a move) -> booked
+
+One step: a reminder, a tapped option, a shared contact, or text. Text is tried as a command first
+(:mod:`bot.dialog.commands`: help, start over, my bookings, time zone, language, try again work in
+every stage), then, outside the booking line (whose stages read the whole message themselves), as one
+of the options on offer; what is left goes to the stage's handler in :data:`TEXT_HANDLERS`. An option
+taken goes to its handler in :data:`PICK_HANDLERS`. Both tables are at the end of this module: together
+they are the transitions (``README.md`` beside this file draws them).
+
+:func:`bot.dialog.booking.advance` is the one place that decides what to ask next: it walks the booking
+line and asks for the first thing still missing, so a message that fills several steps at once ("a
+haircut with Ana tomorrow at 3pm") skips straight to the first gap. Cadence being unreachable never
+loses the conversation: the step returns the state it was given, remembers the message, and "try
+again" replays it. The state itself is in :mod:`bot.dialog.state`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.dialog import booking, commands, manage
+from bot.dialog.state import Conversation, OwnedLookup, Pick, PickKind, Retry, Stage, Turn
+from bot.i18n import supported, t
+from bot.nlu.commands import CommandKind, detect_command
+from bot.nlu.contact import extract_phone
+from bot.nlu.intents import BookingIntent
+from bot.nlu.when import When
+from bot.render import region_of
+from bot.tenants import TenantDirectory
+from bot.types import Inbound, Outcome, OwnedBooking, Profile, Reply
+from cadence_adapter import RateLimited, Unavailable
+
+__all__ = ["Conversation", "Dialog", "OwnedLookup", "Pick", "PickKind", "Stage"]
+
+MAX_TEXT = 2000
+"""Longer messages are cut before understanding: nobody books in an essay, and it bounds the cost."""
+
+
+class Dialog:
+    """The booking conversation; :meth:`step` is the engine's :data:`bot.types.DialogStep`.
+
+    It holds what the handlers need from outside (the tenant directory, this chat's bookings in the
+    store, the defaults); the handlers are functions of ``(dialog, turn, ...)`` in the submodules."""
+
+    def __init__(
+        self,
+        directory: TenantDirectory,
+        owned_bookings: OwnedLookup,
+        *,
+        default_tenant: str | None = None,
+        default_language: str = "en",
+    ) -> None:
+        self.directory = directory
+        self.owned_bookings = owned_bookings
+        self.default_tenant = default_tenant
+        self.default_language = default_language
+
+    # -- the turn ------------------------------------------------------------------------------
+
+    async def step(
+        self, state: dict[str, Any] | None, profile: Profile, inbound: Inbound, now: datetime
+    ) -> Outcome:
+        conv = Conversation.model_validate(state) if state else self._fresh(profile, inbound)
+        turn = Turn(conv=conv, profile=profile, inbound=inbound, now=now)
+        try:
+            await self.dispatch(turn)
+        except (Unavailable, RateLimited):
+            # Keep what we had, remember the message, and let "try again" replay it. A "try again" that
+            # failed too (before or during its replay) keeps the message it was meant to replay.
+            kept = Conversation.model_validate(state) if state else self._fresh(profile, inbound)
+            command = detect_command(" ".join(inbound.text[:MAX_TEXT].split()), turn.languages)
+            if kept.retry is None or command is None or command.kind is not CommandKind.TRY_AGAIN:
+                kept.retry = Retry(text=inbound.text[:MAX_TEXT], choice=inbound.choice)
+            apology = Reply(text=t(kept.language, "unavailable"))
+            return Outcome(state=kept.model_dump(mode="json"), replies=(apology,))
+        turn.conv.retry = None
+        replies = tuple(turn.replies)
+        if turn.owned or turn.released:
+            replies = tuple(reply.model_copy(update={"lasting": True}) for reply in replies)
+        return Outcome(
+            state=turn.conv.model_dump(mode="json"),
+            # A reminder for a booking that is gone says nothing; a customer's message always gets a reply.
+            replies=replies or (() if inbound.reminder else (Reply(text=t(turn.lang, "not_understood")),)),
+            profile=Profile.model_validate(turn.learned),
+            owned=tuple(turn.owned),
+            released=tuple(turn.released),
+        )
+
+    def _fresh(self, profile: Profile, inbound: Inbound) -> Conversation:
+        language = supported(inbound.language) or supported(profile.language) or self.default_language
+        seed = f"{inbound.channel}:{inbound.chat_id}:{inbound.message_id}"
+        conv_id = hashlib.sha256(seed.encode()).hexdigest()[:16]
+        return Conversation(id=conv_id, language=language, timezone=_zone_name(inbound.timezone))
+
+    async def dispatch(self, turn: Turn) -> None:
+        """One inbound, to the handler it is for; "try again" comes back here with the message it replays."""
+        inbound = turn.inbound
+        tenant_slug = inbound.tenant or turn.conv.tenant or self.default_tenant
+        if tenant_slug and not await commands.use_tenant(
+            self, turn, tenant_slug, from_channel=bool(inbound.tenant)
+        ):
+            return
+        conv = turn.conv  # after use_tenant: a new business means a new conversation
+        if inbound.reminder:
+            if turn.tenant is not None:
+                await manage.remind(self, turn, inbound.reminder)
+            return
+        if (
+            turn.tenant
+            and not conv.greeted
+            and supported(turn.tenant.config.language)
+            and not inbound.language
+        ):
+            conv.language = supported(turn.tenant.config.language) or conv.language
+        if inbound.choice is not None:
+            pick = _resolve_choice(conv, inbound.choice)
+            if pick is None:
+                turn.say("expired")
+                await booking.ask_again(self, turn)
+            else:
+                await self.pick(turn, pick)
+            return
+        if inbound.contact_phone:
+            conv.phone = extract_phone(inbound.contact_phone, region_of(turn.zone)) or inbound.contact_phone
+            turn.learned["phone"] = conv.phone
+            await booking.advance(self, turn)
+            return
+        text = " ".join(inbound.text[:MAX_TEXT].split())
+        if not text:
+            await booking.ask_again(self, turn, prefix="not_understood")
+            return
+        command = detect_command(text, turn.languages)
+        if command is not None and await commands.on_command(self, turn, command):
+            return
+        if conv.stage not in _REQUEST_FIRST and (pick := booking.match_pick(turn, text)) is not None:
+            await self.pick(turn, pick)
+            return
+        await TEXT_HANDLERS[conv.stage](self, turn, text)
+
+    async def pick(self, turn: Turn, pick: Pick) -> None:
+        """An option taken: tapped, or named in a message."""
+        await PICK_HANDLERS[pick.kind](self, turn, pick)
+
+    async def manage_in_words(self, turn: Turn, intent: BookingIntent, when: When) -> None:
+        """A message on the booking line about a booking already made ("cancel it", "did that go
+        through?"): read there, acted on by the managing path."""
+        await manage.in_words(self, turn, intent, when)
+
+    # -- this chat's bookings ------------------------------------------------------------------
+
+    async def mine(self, turn: Turn) -> list[OwnedBooking]:
+        """The bookings this chat made at this business that are still to come."""
+        assert turn.tenant is not None
+        owned = await self.owned_bookings(turn.inbound.channel, turn.inbound.chat_id, turn.tenant.slug)
+        return [b for b in owned if b.start > turn.now]
+
+    async def owns(self, turn: Turn, booking_id: str) -> bool:
+        return any(b.booking_id == booking_id for b in await self.mine(turn))
+
+
+def _resolve_choice(conv: Conversation, value: str) -> Pick | None:
+    seq, _, index = value.partition(".")
+    if seq != str(conv.seq) or not index.isdigit() or int(index) >= len(conv.picks):
+        return None
+    return conv.picks[int(index)]
+
+
+def _zone_name(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name).key
+    except (ValueError, KeyError):
+        return None
+
+
+# -- the transitions -----------------------------------------------------------------------------
+
+TextHandler = Callable[[Dialog, Turn, str], Awaitable[None]]
+PickHandler = Callable[[Dialog, Turn, Pick], Awaitable[None]]
+
+_REQUEST_FIRST = frozenset(
+    {Stage.SERVICE, Stage.PRACTITIONER, Stage.WHEN, Stage.SLOT, Stage.DETAILS, Stage.CONFIRM, Stage.BOOKED}
+)
+"""Stages whose handler reads the whole message itself, the options on offer included."""
+
+TEXT_HANDLERS: dict[Stage, TextHandler] = {
+    Stage.TENANT: commands.in_tenant,
+    Stage.SERVICE: booking.in_booking,
+    Stage.PRACTITIONER: booking.in_booking,
+    Stage.WHEN: booking.in_booking,
+    Stage.SLOT: booking.in_booking,
+    Stage.DETAILS: booking.in_booking,
+    Stage.CONFIRM: booking.in_booking,
+    Stage.BOOKED: booking.in_booking,
+    Stage.BOOKINGS: manage.in_choice_only,
+    Stage.BOOKING: manage.in_choice_only,
+    Stage.CANCEL: manage.in_cancel,
+}
+"""Free text in each stage goes here (after commands and the options on offer had their chance)."""
+
+PICK_HANDLERS: dict[PickKind, PickHandler] = {
+    # The booking line: take the answer, then ask for the first thing still missing.
+    PickKind.SERVICE: lambda dialog, turn, pick: booking.take_service(dialog, turn, pick.value),
+    PickKind.PRACTITIONER: lambda dialog, turn, pick: booking.take_practitioner(dialog, turn, pick.value),
+    PickKind.SLOT: lambda dialog, turn, pick: booking.take_slot(dialog, turn, pick.value),
+    PickKind.DAY: lambda dialog, turn, pick: booking.take_day(dialog, turn, pick.value),
+    PickKind.USE_NAME: lambda dialog, turn, pick: booking.take_name(dialog, turn, pick.value),
+    # Other times than the ones on offer.
+    PickKind.EARLIER: lambda dialog, turn, _: booking.page(dialog, turn, "earlier"),
+    PickKind.LATER: lambda dialog, turn, _: booking.page(dialog, turn, "later"),
+    PickKind.ANOTHER_DAY: lambda dialog, turn, _: booking.other_days(dialog, turn),
+    # On the summary.
+    PickKind.BOOK: lambda dialog, turn, _: booking.book(dialog, turn),
+    PickKind.CHANGE_TIME: lambda dialog, turn, _: booking.change_time(dialog, turn),
+    PickKind.CHANGE_DETAILS: lambda dialog, turn, _: booking.change_details(turn),
+    PickKind.RESTART: lambda dialog, turn, _: commands.restart(dialog, turn),
+    # Managing a booking: the value is its id.
+    PickKind.BOOKING: lambda dialog, turn, pick: manage.show_booking(dialog, turn, pick.value),
+    PickKind.MOVE: lambda dialog, turn, pick: manage.start_move(dialog, turn, pick.value),
+    PickKind.CANCEL: lambda dialog, turn, pick: manage.ask_cancel(dialog, turn, pick.value),
+    PickKind.CANCEL_YES: lambda dialog, turn, _: manage.cancel(dialog, turn),
+    PickKind.KEEP: lambda dialog, turn, _: manage.keep(turn),
+}
+"""What each option does, tapped or named in a message (see :meth:`Dialog.pick`)."""

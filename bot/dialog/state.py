@@ -1,0 +1,193 @@
+"""What the dialog remembers between turns (:class:`Conversation`, stored as JSON by the engine) and what
+one step works with (:class:`Turn`): no I/O here, so every handler in the package can import it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from bot.i18n import t
+from bot.offers import Want
+from bot.render import customer_zone, format_day, format_slot
+from bot.tenants import TenantInfo
+from bot.types import Inbound, Option, OwnedBooking, Profile, Reply
+from cadence_adapter import Booking, Slot
+
+__all__ = ["Conversation", "OwnedLookup", "Pick", "PickKind", "Retry", "Stage", "Turn", "options"]
+
+
+class Stage(StrEnum):
+    TENANT = "tenant"
+    SERVICE = "service"
+    PRACTITIONER = "practitioner"
+    WHEN = "when"
+    SLOT = "slot"
+    DETAILS = "details"
+    CONFIRM = "confirm"
+    BOOKED = "booked"
+    BOOKINGS = "bookings"
+    BOOKING = "booking"
+    CANCEL = "cancel"
+
+
+class PickKind(StrEnum):
+    """What an option does when taken. The values are stored in conversations: never rename one."""
+
+    # The booking line: an answer to what was asked.
+    SERVICE = "service"
+    PRACTITIONER = "practitioner"
+    """The value is the practitioner's id; empty for "anyone"."""
+    SLOT = "slot"
+    """The value is the slot as JSON."""
+    DAY = "day"
+    """The value is an ISO date."""
+    USE_NAME = "use_name"
+    """The value is the name the platform knows the customer by."""
+    # Other times than the ones offered.
+    EARLIER = "earlier"
+    LATER = "later"
+    ANOTHER_DAY = "another_day"
+    # On the summary.
+    BOOK = "book"
+    CHANGE_TIME = "change_time"
+    CHANGE_DETAILS = "change_details"
+    RESTART = "restart"
+    # Managing a booking: the value is its id.
+    BOOKING = "booking"
+    MOVE = "move"
+    CANCEL = "cancel"
+    CANCEL_YES = "cancel_yes"
+    KEEP = "keep"
+
+
+class Pick(BaseModel):
+    """One option on offer: what it does (``kind``), its payload, and what the customer sees."""
+
+    kind: PickKind
+    value: str = ""
+    label: str
+
+
+class Retry(BaseModel):
+    text: str = ""
+    choice: str | None = None
+
+
+class Conversation(BaseModel):
+    """Everything the dialog remembers between turns; stored as JSON by the engine."""
+
+    id: str
+    stage: Stage = Stage.TENANT
+    tenant: str | None = None
+    language: str = "en"
+    timezone: str | None = None
+    greeted: bool = False
+    service_id: str | None = None
+    practitioner_id: str | None = None
+    practitioner_asked: bool = False
+    want: Want | None = None
+    slots: tuple[Slot, ...] = ()
+    slot: Slot | None = None
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    picks: tuple[Pick, ...] = ()
+    seq: int = 0
+    question: str = ""
+    target: str | None = None
+    """The booking being moved or cancelled."""
+    moving: bool = False
+    booked: Booking | None = None
+    also: str | None = None
+    """A second service asked for in the same breath ("a haircut and a beard trim"): offered right
+    after the first is booked."""
+    made: int = 0
+    """Bookings made in this conversation: part of the idempotency key, so a new request after a
+    booking is a new booking, never the old one replayed."""
+    retry: Retry | None = None
+
+
+OwnedLookup = Callable[[str, str, str], Awaitable[Sequence[OwnedBooking]]]
+"""``(channel, chat_id, tenant) -> bookings this chat made``: the store, seen from the dialog."""
+
+
+def options(conv: Conversation) -> tuple[Option, ...]:
+    """The options on offer as buttons; a value names the offer it belongs to, so an old one expires."""
+    return tuple(Option(value=f"{conv.seq}.{i}", label=p.label) for i, p in enumerate(conv.picks))
+
+
+@dataclass
+class Turn:
+    """One step's working set. Handlers mutate it; ``Dialog.step`` turns it into an Outcome."""
+
+    conv: Conversation
+    profile: Profile
+    inbound: Inbound
+    now: datetime
+    tenant: TenantInfo | None = None
+    replies: list[Reply] = field(default_factory=list)
+    owned: list[OwnedBooking] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
+    learned: dict[str, str] = field(default_factory=dict)
+    """Profile fields learned this turn (name, email, phone, timezone, language)."""
+    chosen: bool = False
+    """A slot was chosen this turn: the next question first says what was understood."""
+
+    @property
+    def lang(self) -> str:
+        return self.conv.language
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        # English is always understood too: customers mix it in everywhere.
+        return (self.conv.language, "en") if self.conv.language != "en" else ("en",)
+
+    def say(self, key: str, **values: Any) -> None:
+        self.replies.append(Reply(text=t(self.lang, key, **values)))
+
+    def prompt(self, stage: Stage, question: str, picks: Sequence[Pick]) -> None:
+        """Ask ``question`` with ``picks`` as the options; a new offer retires every older button."""
+        conv = self.conv
+        conv.stage, conv.question, conv.picks = stage, question, tuple(picks)
+        conv.seq += 1
+        self.replies.append(Reply(text=question, options=options(conv)))
+
+    @property
+    def zone(self) -> ZoneInfo:
+        business = self.tenant.zone if self.tenant else ZoneInfo("UTC")
+        phone = self.conv.phone or self.profile.phone or self.inbound.sender_phone
+        return customer_zone(self.conv.timezone or self.profile.timezone, phone, business)
+
+    def when(self, start: datetime) -> str:
+        """A start as the customer reads it: their zone, their language, the zone named if it differs."""
+        business = self.tenant.zone if self.tenant else None
+        return format_slot(start, self.zone, self.lang, business_zone=business, today=self.today)
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.zone).date()
+
+    def day(self, day: date) -> str:
+        """A day as the customer reads it, with the year when it is not this one."""
+        return format_day(day, self.lang, today=self.today)
+
+    def clock(self, start: datetime) -> str:
+        """Only the time of day (the day is in the heading), the zone named if it differs."""
+        business = self.tenant.zone if self.tenant else None
+        return format_slot(start, self.zone, self.lang, business_zone=business, with_day=False)
+
+    def service_name(self, service_id: str | None = None) -> str:
+        assert self.tenant is not None
+        service = self.tenant.service(service_id or self.conv.service_id)
+        return service.name if service else ""
+
+    def practitioner_name(self, practitioner_id: str | None = None) -> str:
+        assert self.tenant is not None
+        practitioner = self.tenant.practitioner(practitioner_id or self.conv.practitioner_id)
+        return practitioner.name if practitioner else t(self.lang, "anyone")
