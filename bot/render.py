@@ -50,6 +50,23 @@ def zone_from_phone(phone: str | None) -> ZoneInfo | None:
         return None
 
 
+def language_of_phone(phone: str | None) -> str | None:
+    """The main language of the country a phone number is from (+351: pt, +49: de), from CLDR's likely
+    subtags; None for a number that names no country. A prior only: what the customer writes decides."""
+    if not phone:
+        return None
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(phone, None))
+    except phonenumbers.NumberParseException:
+        return None
+    if not region or region == "ZZ":
+        return None
+    try:
+        return str(Locale.parse(f"und_{region}").language)
+    except (UnknownLocaleError, ValueError):
+        return None
+
+
 def customer_zone(explicit: str | None, phone: str | None, business: ZoneInfo) -> ZoneInfo:
     """What they said, else the one zone their phone implies, else the business's (DESIGN.md)."""
     if explicit:

@@ -35,12 +35,13 @@ from zoneinfo import ZoneInfo
 
 from bot.dialog import booking, commands, manage
 from bot.dialog.state import Conversation, OwnedLookup, Pick, PickKind, Retry, Stage, Turn
-from bot.i18n import supported, t
+from bot.i18n import LANGUAGES, supported, t
 from bot.nlu.commands import CommandKind, detect_command
 from bot.nlu.contact import extract_phone
 from bot.nlu.intents import BookingIntent
+from bot.nlu.language import switched_language
 from bot.nlu.when import When
-from bot.render import region_of
+from bot.render import language_of_phone, region_of
 from bot.tenants import TenantDirectory
 from bot.types import Inbound, Outcome, OwnedBooking, Profile, Reply
 from cadence_adapter import RateLimited, Unavailable
@@ -102,7 +103,13 @@ class Dialog:
         )
 
     def _fresh(self, profile: Profile, inbound: Inbound) -> Conversation:
-        language = supported(inbound.language) or supported(profile.language) or self.default_language
+        # Priors, strongest first; what the customer writes then decides (_notice_language).
+        language = (
+            supported(inbound.language)
+            or supported(profile.language)
+            or supported(language_of_phone(inbound.sender_phone))
+            or self.default_language
+        )
         seed = f"{inbound.channel}:{inbound.chat_id}:{inbound.message_id}"
         conv_id = hashlib.sha256(seed.encode()).hexdigest()[:16]
         return Conversation(id=conv_id, language=language, timezone=_zone_name(inbound.timezone))
@@ -125,6 +132,8 @@ class Dialog:
             and not conv.greeted
             and supported(turn.tenant.config.language)
             and not inbound.language
+            and not supported(turn.profile.language)
+            and not supported(language_of_phone(inbound.sender_phone))
         ):
             conv.language = supported(turn.tenant.config.language) or conv.language
         if inbound.choice is not None:
@@ -144,6 +153,7 @@ class Dialog:
         if not text:
             await booking.ask_again(self, turn, prefix="not_understood")
             return
+        _notice_language(turn, text)
         command = detect_command(text, turn.languages)
         if command is not None and await commands.on_command(self, turn, command):
             return
@@ -171,6 +181,14 @@ class Dialog:
 
     async def owns(self, turn: Turn, booking_id: str) -> bool:
         return any(b.booking_id == booking_id for b in await self.mine(turn))
+
+
+def _notice_language(turn: Turn, text: str) -> None:
+    """Speak the customer's language: the one their first message is in, or one they clearly switch to."""
+    conv = turn.conv
+    language = supported(switched_language(text, conv.language, tuple(LANGUAGES), first=not conv.greeted))
+    if language is not None:
+        conv.language = turn.learned["language"] = language
 
 
 def _resolve_choice(conv: Conversation, value: str) -> Pick | None:

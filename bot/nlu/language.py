@@ -37,23 +37,42 @@ _LETTERS = {"es": "ñ¿¡", "de": "ßäöü", "fr": "èêëàâçœîûù", "pt"
 _WORD = re.compile(r"[a-z']+")
 
 
-def detect_language(text: str, candidates: Sequence[str]) -> str | None:
-    """The most likely of `candidates` (ISO codes), or None when the text gives no evidence.
-    Ties go to the earlier candidate, so list the tenant's default first."""
-    if not isinstance(text, str) or not candidates:
-        return None
-    langs = [lang for lang in normalize_languages(candidates) if lang in _VOCAB]
-    if not langs:
-        return None
+def language_scores(text: str, candidates: Sequence[str]) -> dict[str, float]:
+    """Evidence for each of `candidates` (ISO codes) in `text`: its frequent and date words, and half a
+    point per letter only it uses. Empty when no candidate is supported."""
+    langs = [lang for lang in normalize_languages(candidates) if lang in _VOCAB] if candidates else []
+    if not isinstance(text, str) or not langs:
+        return {}
     sample = text[:2000]
     words = _WORD.findall(fold(sample))
     lowered = sample.lower()
+    return {
+        lang: float(sum(1 for w in words if w in _VOCAB[lang]))
+        + 0.5 * sum(1 for ch in _LETTERS.get(lang, "") if ch in lowered)
+        for lang in langs
+    }
+
+
+def detect_language(text: str, candidates: Sequence[str]) -> str | None:
+    """The most likely of `candidates` (ISO codes), or None when the text gives no evidence.
+    Ties go to the earlier candidate, so list the tenant's default first."""
     best: str | None = None
     best_score = 0.0
-    for lang in langs:
-        vocab = _VOCAB[lang]
-        score = float(sum(1 for w in words if w in vocab))
-        score += 0.5 * sum(1 for ch in _LETTERS.get(lang, "") if ch in lowered)
+    for lang, score in language_scores(text, candidates).items():
         if score > best_score:
             best, best_score = lang, score
+    return best
+
+
+def switched_language(text: str, current: str, candidates: Sequence[str], *, first: bool) -> str | None:
+    """The language a customer writes in when it is not ``current``: on their first message, any
+    evidence that outweighs ``current``'s; later, only a clear switch (two words more), so a "gracias"
+    or a name in English chat changes nothing."""
+    scores = language_scores(text, [current, *candidates])
+    if not scores:
+        return None
+    best = max(scores, key=lambda lang: scores[lang])  # ties: the earlier, so ``current`` wins them
+    margin = scores[best] - scores.get(current, 0.0)
+    if best == current or scores[best] < (1 if first else 2) or margin < (0.5 if first else 2):
+        return None
     return best

@@ -12,6 +12,7 @@ from rapidfuzz import fuzz, process
 
 from bot.nlu.lexicon import WORDS
 from bot.nlu.text import fold, wordset
+from bot.nlu.vocabulary import services_by_meaning
 from bot.nlu.when import When, interpret_when
 
 
@@ -174,13 +175,15 @@ def extract_request(
             rest = rest[:s] + " " * (e - s) + rest[e:]
     when = interpret_when(rest, now, tz, languages, day_first=day_first)
     earliest = _EARLIEST.search(folded) is not None
-    return Request(
-        service.index if service else None,
-        practitioner.index if practitioner else None,
-        when,
-        earliest,
-        also.index if also else None,
-    )
+    first, second = service.index if service else None, also.index if also else None
+    if second is None:
+        # By meaning, in any language: "Sportmassage", "corte de pelo y arreglo de barba".
+        unnamed = rest if practitioner is None else folded
+        meant = [i for i in services_by_meaning(unnamed, [_label(s) for s in services]) if i != first]
+        if first is None and meant:
+            first, meant = meant[0], meant[1:]
+        second = meant[0] if meant else None
+    return Request(first, practitioner.index if practitioner else None, when, earliest, second)
 
 
 def _overlap(one: _Hit, other: _Hit) -> bool:

@@ -13,12 +13,12 @@ business's own names still match by spelling in :mod:`bot.nlu.request` first.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 
 from bot.nlu.text import fold
 
-__all__ = ["CONCEPTS", "concepts_in", "match_by_meaning"]
+__all__ = ["CONCEPTS", "concepts_at", "concepts_in", "match_by_meaning", "services_by_meaning"]
 
 # concept -> words and phrases (folded: lowercase, no accents). A trailing "*" marks a stem.
 CONCEPTS: Mapping[str, str] = {
@@ -165,44 +165,62 @@ def _word_concepts(word: str) -> set[str]:
     return set()
 
 
-def concepts_in(text: str) -> set[str]:
-    """The concepts a text names, in any of the five languages."""
+def concepts_at(text: str) -> dict[str, int]:
+    """The concepts a text names, in any of the five languages, each with where it is first named."""
     folded = " " + " ".join(_WORD.findall(fold(text[:1000]).replace("'", " "))) + " "
-    found: set[str] = set()
+    found: dict[str, int] = {}
     for phrase, concept in _PHRASES.items():
-        if f" {phrase} " in folded:
-            found.add(concept)
-            folded = folded.replace(f" {phrase} ", " ")
-    for word in folded.split():
+        at = folded.find(f" {phrase} ")
+        if at >= 0:
+            found.setdefault(concept, at)
+            folded = folded.replace(f" {phrase} ", " " + "_" * len(phrase) + " ")
+    at = 0
+    for word in folded.split(" "):
         for part in [word, *word.split("-")] if "-" in word else [word]:
-            found |= _word_concepts(part)
+            for concept in _word_concepts(part):
+                found[concept] = min(found.get(concept, at), at)
+        at += len(word) + 1
     return found
 
 
-def _label_concepts(label: str, aliases: Iterable[str]) -> list[set[str]]:
-    return [concepts_in(name) for name in (label, *aliases) if name]
+def concepts_in(text: str) -> set[str]:
+    """The concepts a text names, in any of the five languages."""
+    return set(concepts_at(text))
+
+
+def services_by_meaning(
+    text: str, labels: Sequence[str], aliases: Mapping[int, Sequence[str]] | None = None
+) -> list[int]:
+    """The services a text names by meaning, in the order it names them (at most two).
+
+    A service scores the share of its name's concepts the text names (its aliases count as other names).
+    Every service named in full counts ("corte de pelo y arreglo de barba": Haircut, Beard trim); when
+    none is, the best one, if it has at least half and beats the next ("Folgetermin")."""
+    said = concepts_at(text)
+    if not said:
+        return []
+    scores: list[float] = []
+    places: list[int] = []
+    for index, label in enumerate(labels):
+        best, place = 0.0, len(text)
+        for names in (concepts_in(name) for name in (label, *(aliases or {}).get(index, ())) if name):
+            share = len(names & said.keys()) / len(names) if names else 0.0
+            if share > best:
+                best, place = share, min(said[c] for c in names & said.keys())
+        scores.append(best)
+        places.append(place)
+    full = [i for i, score in enumerate(scores) if score == 1.0]
+    if full:
+        return sorted(full, key=lambda i: places[i])[:2]
+    ranked = sorted(range(len(labels)), key=lambda i: scores[i], reverse=True)
+    if not ranked or scores[ranked[0]] < 0.5 or (len(ranked) > 1 and scores[ranked[1]] >= scores[ranked[0]]):
+        return []
+    return [ranked[0]]
 
 
 def match_by_meaning(
     text: str, labels: Sequence[str], aliases: Mapping[int, Sequence[str]] | None = None
 ) -> int | None:
-    """The index of the service the text names by meaning, or None when none is named or two fit equally.
-
-    A service scores the share of its name's concepts the text names (its aliases count as other names);
-    the best must name at least half and beat the next one."""
-    said = concepts_in(text)
-    if not said:
-        return None
-    scores: list[float] = []
-    for index, label in enumerate(labels):
-        best = 0.0
-        for names in _label_concepts(label, (aliases or {}).get(index, ())):
-            if names:
-                best = max(best, len(names & said) / len(names))
-        scores.append(best)
-    ranked = sorted(range(len(labels)), key=lambda i: scores[i], reverse=True)
-    if not ranked or scores[ranked[0]] < 0.5:
-        return None
-    if len(ranked) > 1 and scores[ranked[1]] >= scores[ranked[0]]:
-        return None
-    return ranked[0]
+    """The one service the text names by meaning, or None when none is named, or two are."""
+    found = services_by_meaning(text, labels, aliases)
+    return found[0] if len(found) == 1 else None
