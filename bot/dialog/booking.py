@@ -72,8 +72,8 @@ async def in_booking(dialog: Dialog, turn: Turn, text: str) -> None:
     request = parse_request(turn, rest)
     # Asked for a name, a message that is nothing else is one ("Beatriz Costa", "Sam", "June").
     name = bare_name(rest) if name_asked and details.name is None and _may_be_a_name(request) else None
-    if name is not None:
-        details, rest = replace(details, name=name), ""
+    if name is not None:  # and so the words are not a month too ("Marco", "June")
+        details, rest, request = replace(details, name=name), "", Request(None, None, When())
     took_details = _take_details(turn, details)
     if (
         conv.picks

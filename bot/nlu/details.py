@@ -61,7 +61,8 @@ _FILLER = wordset(
 
 
 def _blank(text: str, start: int, end: int) -> str:
-    return text[:start] + " " * (end - start) + text[end:]
+    """``text`` with [start, end) blanked; a comma keeps the clause boundary the words made."""
+    return text[:start] + ("," + " " * (end - start - 1) if end > start else "") + text[end:]
 
 
 def _name_words(clause: str, *, asked: bool, cased: bool) -> str | None:
@@ -135,9 +136,9 @@ def read_details(text: str, regions: Sequence[str | None] = (), *, name_asked: b
     email = extract_email(text)
     contacts: list[tuple[int, int]] = []
     if email is not None:
-        at = text.find("@")
-        m = re.search(r"\S+@\S+", text)
-        if m is not None and at >= 0:
+        local, _, domain = email.partition("@")
+        m = re.search(re.escape(local) + "@" + re.escape(domain), text, re.IGNORECASE)
+        if m is not None:
             contacts.append((m.start(), m.end()))
             rest = _blank(rest, m.start(), m.end())
     phone = None

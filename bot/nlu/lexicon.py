@@ -277,6 +277,11 @@ _EN: dict[str, str] = {
 }
 
 _EN_PHRASES: dict[tuple[str, ...], str] = {
+    # Greetings are not times of day: "good evening, can I come at 10?" is 10 am.
+    ("good", "morning"): "_",
+    ("good", "afternoon"): "_",
+    ("good", "evening"): "_",
+    ("good", "night"): "_",
     ("day", "after", "tomorrow"): "dayafter",
     ("day", "after", "tmrw"): "dayafter",
     ("day", "after", "tmr"): "dayafter",
@@ -408,6 +413,9 @@ _ES: dict[str, str] = {
 }
 
 _ES_PHRASES: dict[tuple[str, ...], str] = {
+    ("buenos", "dias"): "_",
+    ("buenas", "tardes"): "_",
+    ("buenas", "noches"): "_",
     ("pasado", "manana"): "dayafter",
     ("que", "viene"): "next",
     ("fin", "de", "semana"): "weekend",
@@ -556,6 +564,10 @@ _DE: dict[str, str] = {
 }
 
 _DE_PHRASES: dict[tuple[str, ...], str] = {
+    ("guten", "morgen"): "_",
+    ("guten", "tag"): "_",
+    ("guten", "abend"): "_",
+    ("gute", "nacht"): "_",
     ("heute", "abend"): "tonight",
     ("heute", "nacht"): "tonight",
     ("heute", "morgen"): "today morning",
@@ -677,6 +689,9 @@ _FR: dict[str, str] = {
 }
 
 _FR_PHRASES: dict[tuple[str, ...], str] = {
+    ("bonne", "soiree"): "_",
+    ("bonne", "nuit"): "_",
+    ("bonne", "journee"): "_",
     ("apres", "demain"): "dayafter",
     ("apres", "midi"): "afternoon",
     ("ce", "soir"): "tonight",
@@ -803,6 +818,9 @@ _PT: dict[str, str] = {
 }
 
 _PT_PHRASES: dict[tuple[str, ...], str] = {
+    ("bom", "dia"): "_",
+    ("boa", "tarde"): "_",
+    ("boa", "noite"): "_",
     ("depois", "de", "amanha"): "dayafter",
     ("que", "vem"): "next",
     ("fim", "de", "semana"): "weekend",
