@@ -40,7 +40,7 @@ from bot.offers import (
 )
 from bot.offers import page as page_slots
 from bot.render import day_first, format_day, format_duration, format_time_of_day, region_of
-from bot.types import OwnedBooking, Reply
+from bot.types import OwnedBooking, Profile, Reply
 from cadence_adapter import (
     BadRequest,
     Booking,
@@ -75,6 +75,8 @@ async def in_booking(dialog: Dialog, turn: Turn, text: str) -> None:
     if name is not None:  # and so the words are not a month too ("Marco", "June")
         details, rest, request = replace(details, name=name), "", Request(None, None, When())
     took_details = _take_details(turn, details)
+    if details.number_like and details.phone is None:
+        turn.say("bad_phone")  # "555-0100": said, never read as a time, and the rest still kept
     if (
         conv.picks
         and rest.strip()
@@ -114,7 +116,6 @@ async def in_booking(dialog: Dialog, turn: Turn, text: str) -> None:
         else:
             turn.say("after_booking")
     elif details.number_like:
-        turn.say("bad_phone")
         await ask_again(dialog, turn)
     elif conv.stage is Stage.DETAILS:
         turn.say("bad_name" if name_asked else "bad_contact")
@@ -324,6 +325,7 @@ async def change_time(dialog: Dialog, turn: Turn) -> None:
 async def change_details(turn: Turn) -> None:
     conv = turn.conv
     conv.name = conv.email = conv.phone = None
+    conv.own_details = True
     conv.stage = Stage.DETAILS
     turn.prompt(Stage.DETAILS, t(turn.lang, "ask_name"), ())
 
@@ -439,14 +441,15 @@ async def _clash(dialog: Dialog, turn: Turn) -> OwnedBooking | None:
 
 
 def _name(turn: Turn) -> str | None:
-    return turn.conv.name or turn.profile.name
+    return turn.conv.name or (None if turn.conv.own_details else turn.profile.name)
 
 
 def _contact(turn: Turn) -> Customer | None:
-    conv, profile = turn.conv, turn.profile
+    conv = turn.conv
+    profile = Profile() if conv.own_details else turn.profile
     email = conv.email or (None if conv.phone else profile.email)
     phone = conv.phone or (None if conv.email else profile.phone) or turn.inbound.sender_phone
-    name = conv.name or profile.name
+    name = _name(turn)
     if not name or not (email or phone):
         return None
     return Customer(name=name, email=email, phone=phone)
@@ -770,10 +773,10 @@ _CLOCKISH = re.compile(r"\b\d{1,2}(?:[:h.]\d{2}|\s?(?:am|pm|h|uhr))\b", re.IGNOR
 
 
 def _may_be_a_name(request: Request) -> bool:
-    """Nothing in it but words that may also be dates: a name's words ("Sam", "June") are."""
+    """Nothing in it but words that may also be dates or a practitioner's name: asked for their name, a
+    customer's words are their name ("Sam", "June", "Beatriz Costa" at a clinic with an Ana Costa)."""
     return (
         request.service_index is None
-        and request.practitioner_index is None
         and request.when.time is None
         and request.when.passed is None
         and not request.earliest

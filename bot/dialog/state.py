@@ -107,6 +107,9 @@ class Conversation(BaseModel):
     also: str | None = None
     """A second service asked for in the same breath ("a haircut and a beard trim"): offered right
     after the first is booked."""
+    own_details: bool = False
+    """The customer asked to change their details: the name and contact remembered from before are
+    not used, so the name asked for is read as one ("Beatriz Costa", not the practitioner Ana Costa)."""
     made: int = 0
     """Bookings made in this conversation: part of the idempotency key, so a new request after a
     booking is a new booking, never the old one replayed."""
