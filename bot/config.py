@@ -30,6 +30,11 @@ class TenantConfig(BaseModel):
     staff_telegram_chat_id: int | None = None
     ask_practitioner: bool = False
     """Ask every customer to pick a practitioner, instead of only when they name one."""
+    aliases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Service id -> other names customers use for it, in any language ("deep tissue", "masaje")."""
+    info: dict[str, str] = Field(default_factory=dict)
+    """Answers by topic, in the tenant's language: ``address``, ``phone``, ``prices``, ``policies``, or
+    any other topic name; the bot gives them when asked."""
 
 
 class Settings(BaseModel):

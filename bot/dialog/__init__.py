@@ -39,7 +39,7 @@ from bot.i18n import LANGUAGES, supported, t
 from bot.nlu.commands import CommandKind, detect_command
 from bot.nlu.contact import extract_phone
 from bot.nlu.intents import BookingIntent
-from bot.nlu.language import switched_language
+from bot.nlu.language import written_in
 from bot.nlu.when import When
 from bot.render import language_of_phone, region_of
 from bot.tenants import TenantDirectory
@@ -78,12 +78,14 @@ class Dialog:
     ) -> Outcome:
         conv = Conversation.model_validate(state) if state else self._fresh(profile, inbound)
         turn = Turn(conv=conv, profile=profile, inbound=inbound, now=now)
+        _notice_language(turn, " ".join(inbound.text[:MAX_TEXT].split()))
         try:
             await self.dispatch(turn)
         except (Unavailable, RateLimited):
             # Keep what we had, remember the message, and let "try again" replay it. A "try again" that
             # failed too (before or during its replay) keeps the message it was meant to replay.
             kept = Conversation.model_validate(state) if state else self._fresh(profile, inbound)
+            kept.language = turn.conv.language  # the apology in the language the customer writes
             command = detect_command(" ".join(inbound.text[:MAX_TEXT].split()), turn.languages)
             if kept.retry is None or command is None or command.kind is not CommandKind.TRY_AGAIN:
                 kept.retry = Retry(text=inbound.text[:MAX_TEXT], choice=inbound.choice)
@@ -134,6 +136,7 @@ class Dialog:
             and not inbound.language
             and not supported(turn.profile.language)
             and not supported(language_of_phone(inbound.sender_phone))
+            and turn.written_in is None
         ):
             conv.language = supported(turn.tenant.config.language) or conv.language
         if inbound.choice is not None:
@@ -153,7 +156,6 @@ class Dialog:
         if not text:
             await booking.ask_again(self, turn, prefix="not_understood")
             return
-        _notice_language(turn, text)
         command = detect_command(text, turn.languages)
         if command is not None and await commands.on_command(self, turn, command):
             return
@@ -186,9 +188,11 @@ class Dialog:
 def _notice_language(turn: Turn, text: str) -> None:
     """Speak the customer's language: the one their first message is in, or one they clearly switch to."""
     conv = turn.conv
-    language = supported(switched_language(text, conv.language, tuple(LANGUAGES), first=not conv.greeted))
-    if language is not None:
-        conv.language = turn.learned["language"] = language
+    if not text or conv.language_chosen or text.startswith("/"):  # chosen, or a command ("/start salon")
+        return
+    turn.written_in = supported(written_in(text, conv.language, tuple(LANGUAGES), first=not conv.greeted))
+    if turn.written_in is not None and turn.written_in != conv.language:
+        conv.language = turn.learned["language"] = turn.written_in
 
 
 def _resolve_choice(conv: Conversation, value: str) -> Pick | None:

@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.dialog import answers
 from bot.dialog.state import Pick, PickKind, Stage, Turn, options
 from bot.i18n import t
 from bot.nlu import daymath
@@ -24,6 +25,7 @@ from bot.nlu.details import Details, bare_name, read_details
 from bot.nlu.intents import BookingIntent, booking_intent
 from bot.nlu.language import detect_language
 from bot.nlu.lexicon import WORDS
+from bot.nlu.questions import detect_question
 from bot.nlu.request import Request, extract_request
 from bot.nlu.text import fold
 from bot.nlu.timezones import find_zone
@@ -75,6 +77,15 @@ async def in_booking(dialog: Dialog, turn: Turn, text: str) -> None:
     if name is not None:  # and so the words are not a month too ("Marco", "June")
         details, rest, request = replace(details, name=name), "", Request(None, None, When())
     took_details = _take_details(turn, details)
+    if rest.strip() and (kind := detect_question(rest, turn.languages)) is not None:
+        # "are you open on Saturdays?", "how long is a massage?": answered, then on where we were; a
+        # service asked about is taken ("do you do beard trims?" is the start of booking one).
+        await answers.answer(dialog, turn, kind, request, rest)
+        if request.service_index is not None and request.also is None and _apply_request(turn, request):
+            await advance(dialog, turn)
+        else:
+            await ask_again(dialog, turn)
+        return
     if details.number_like and details.phone is None:
         turn.say("bad_phone")  # "555-0100": said, never read as a time, and the rest still kept
     if (
@@ -135,14 +146,17 @@ def parse_request(turn: Turn, text: str) -> Request:
     written = detect_language(text, (*languages, *WORDS))
     if written is not None and written not in languages:
         languages = (written, *languages)
+    services = turn.tenant.services
+    aliases = turn.tenant.config.aliases
     return extract_request(
         text,
-        [(s.id, s.name) for s in turn.tenant.services],
+        [(s.id, s.name) for s in services],
         [(p.id, p.name) for p in turn.tenant.practitioners],
         turn.now,
         turn.zone,
         languages,
         day_first=day_first(turn.zone),
+        aliases={i: aliases[s.id] for i, s in enumerate(services) if s.id in aliases},
     )
 
 

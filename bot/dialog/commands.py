@@ -42,7 +42,7 @@ async def on_command(dialog: Dialog, turn: Turn, command: Command) -> bool:
         language = supported(command.argument)
         if language is None:
             return False
-        conv.language = language
+        conv.language, conv.language_chosen = language, True
         turn.learned["language"] = language
         turn.say("language_set")
         await refresh(dialog, turn)
@@ -113,7 +113,7 @@ async def use_tenant(dialog: Dialog, turn: Turn, slug: str, *, from_channel: boo
         return False
     if turn.conv.tenant != slug:
         fresh = Conversation(id=turn.conv.id, tenant=slug, language=turn.conv.language)
-        fresh.timezone = turn.conv.timezone
+        fresh.timezone, fresh.language_chosen = turn.conv.timezone, turn.conv.language_chosen
         if turn.conv.tenant is None:
             fresh.retry = turn.conv.retry  # the business was just found: keep what to replay
         turn.conv = fresh

@@ -86,6 +86,8 @@ class Conversation(BaseModel):
     stage: Stage = Stage.TENANT
     tenant: str | None = None
     language: str = "en"
+    language_chosen: bool = False
+    """The customer chose the language ("language es"): it is no longer guessed from what they write."""
     timezone: str | None = None
     greeted: bool = False
     service_id: str | None = None
@@ -141,6 +143,8 @@ class Turn:
     """Profile fields learned this turn (name, email, phone, timezone, language)."""
     chosen: bool = False
     """A slot was chosen this turn: the next question first says what was understood."""
+    written_in: str | None = None
+    """The language this message is clearly in, if it says (then no prior overrides it)."""
 
     @property
     def lang(self) -> str:

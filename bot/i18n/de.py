@@ -5,6 +5,16 @@ says "Ihr Termin für {service}" rather than a possessive in front of the servic
 from __future__ import annotations
 
 TEXTS: dict[str, str] = {
+    "hours_all": "Unsere Öffnungszeiten: {hours}.",
+    "hours_day": "Am {day} haben wir von {opens} bis {closes} geöffnet.",
+    "closed_day": "Am {day} haben wir leider geschlossen. Unsere Öffnungszeiten: {hours}.",
+    "open_today": "Ja, heute haben wir bis {closes} geöffnet.",
+    "closed_today": "Heute haben wir leider geschlossen. Unsere Öffnungszeiten: {hours}.",
+    "takes": "{service} dauert {duration}.",
+    "we_do": "Ja, wir bieten {service} an ({duration}).",
+    "not_offered": "{thing} bieten wir leider nicht an. Wir bieten: {services}.",
+    "we_offer": "Wir bieten:\n{services}",
+    "no_info": "Das kann ich hier leider nicht beantworten; bitte fragen Sie direkt bei {business}. Ich kann Termine buchen, verschieben oder absagen.",
     "greeting": "Hallo! Ich bin der Buchungsassistent von {business}.",
     "ask_tenant": "Hallo! Bei welchem Unternehmen möchten Sie buchen? Senden Sie den Namen oder den Buchungslink.",
     "unknown_tenant": "Ich habe kein Unternehmen namens „{text}“ gefunden. Bitte prüfen Sie den Namen oder senden Sie den Buchungslink.",

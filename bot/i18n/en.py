@@ -4,6 +4,16 @@
 from __future__ import annotations
 
 TEXTS: dict[str, str] = {
+    "hours_all": "Our opening hours: {hours}.",
+    "hours_day": "On {day} we're open {opens}–{closes}.",
+    "closed_day": "We're closed on {day}. Our opening hours: {hours}.",
+    "open_today": "Yes, today we're open until {closes}.",
+    "closed_today": "Sorry, we're closed today. Our opening hours: {hours}.",
+    "takes": "{service} takes {duration}.",
+    "we_do": "Yes, we do {service} ({duration}).",
+    "not_offered": "Sorry, we don't offer {thing}. We offer: {services}.",
+    "we_offer": "We offer:\n{services}",
+    "no_info": "Sorry, I can't answer that here; please ask {business} directly. I can book, move or cancel an appointment.",
     "greeting": "Hi! I'm the booking assistant for {business}.",
     "ask_tenant": "Hi! Which business would you like to book with? Send its name or booking link.",
     "unknown_tenant": "I couldn't find a business called “{text}”. Please check the name or send its booking link.",

@@ -4,6 +4,16 @@
 from __future__ import annotations
 
 TEXTS: dict[str, str] = {
+    "hours_all": "Nuestro horario: {hours}.",
+    "hours_day": "El {day} abrimos de {opens} a {closes}.",
+    "closed_day": "El {day} está cerrado. Nuestro horario: {hours}.",
+    "open_today": "Sí, hoy abrimos hasta las {closes}.",
+    "closed_today": "Lo siento, hoy está cerrado. Nuestro horario: {hours}.",
+    "takes": "{service} dura {duration}.",
+    "we_do": "Sí, hacemos {service} ({duration}).",
+    "not_offered": "Lo siento, no hacemos {thing}. Ofrecemos: {services}.",
+    "we_offer": "Ofrecemos:\n{services}",
+    "no_info": "Lo siento, eso no lo puedo responder aquí; pregunta directamente a {business}. Puedo reservar, mover o cancelar una cita.",
     "greeting": "¡Hola! Soy el asistente de reservas de {business}.",
     "ask_tenant": "¡Hola! ¿Con qué negocio quieres reservar? Envía su nombre o su enlace de reservas.",
     "unknown_tenant": "No encuentro ningún negocio llamado «{text}». Revisa el nombre o envía su enlace de reservas.",

@@ -6,6 +6,16 @@ narrow no-break space, and every channel shows a plain one."""
 from __future__ import annotations
 
 TEXTS: dict[str, str] = {
+    "hours_all": "Nos horaires : {hours}.",
+    "hours_day": "Le {day}, nous sommes ouverts de {opens} à {closes}.",
+    "closed_day": "Nous sommes fermés le {day}. Nos horaires : {hours}.",
+    "open_today": "Oui, aujourd'hui nous sommes ouverts jusqu'à {closes}.",
+    "closed_today": "Désolé, nous sommes fermés aujourd'hui. Nos horaires : {hours}.",
+    "takes": "{service} dure {duration}.",
+    "we_do": "Oui, nous proposons {service} ({duration}).",
+    "not_offered": "Désolé, nous ne proposons pas {thing}. Nous proposons : {services}.",
+    "we_offer": "Nous proposons :\n{services}",
+    "no_info": "Désolé, je ne peux pas répondre à cela ici ; demandez directement à {business}. Je peux réserver, déplacer ou annuler un rendez-vous.",
     "greeting": "Bonjour ! Je suis l'assistant de réservation de {business}.",
     "ask_tenant": "Bonjour ! Auprès de quel établissement souhaitez-vous réserver ? Envoyez son nom ou son lien de réservation.",
     "unknown_tenant": "Je ne trouve aucun établissement nommé « {text} ». Vérifiez le nom ou envoyez son lien de réservation.",

@@ -7,6 +7,16 @@ follow a comma or "para" rather than "no"/"na"."""
 from __future__ import annotations
 
 TEXTS: dict[str, str] = {
+    "hours_all": "O nosso horário: {hours}.",
+    "hours_day": "À {day} estamos abertos das {opens} às {closes}.",
+    "closed_day": "À {day} estamos fechados. O nosso horário: {hours}.",
+    "open_today": "Sim, hoje estamos abertos até às {closes}.",
+    "closed_today": "Lamento, hoje estamos fechados. O nosso horário: {hours}.",
+    "takes": "{service} demora {duration}.",
+    "we_do": "Sim, fazemos {service} ({duration}).",
+    "not_offered": "Lamento, não fazemos {thing}. Fazemos: {services}.",
+    "we_offer": "Fazemos:\n{services}",
+    "no_info": "Lamento, não consigo responder a isso aqui; pergunte diretamente a {business}. Posso marcar, alterar ou cancelar uma marcação.",
     "greeting": "Olá! Sou o assistente de marcações de {business}.",
     "ask_tenant": "Olá! Em que estabelecimento quer marcar? Envie o nome ou o link de marcação.",
     "unknown_tenant": "Não encontrei nenhum estabelecimento chamado “{text}”. Verifique o nome ou envie o link de marcação.",

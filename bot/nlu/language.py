@@ -64,15 +64,18 @@ def detect_language(text: str, candidates: Sequence[str]) -> str | None:
     return best
 
 
-def switched_language(text: str, current: str, candidates: Sequence[str], *, first: bool) -> str | None:
-    """The language a customer writes in when it is not ``current``: on their first message, any
-    evidence that outweighs ``current``'s; later, only a clear switch (two words more), so a "gracias"
-    or a name in English chat changes nothing."""
+def written_in(text: str, current: str, candidates: Sequence[str], *, first: bool) -> str | None:
+    """The language a customer's message is in, when it says so clearly enough to speak it: ``current``
+    when that is what the evidence says; another one, on their first message, when its evidence
+    outweighs ``current``'s; later, only on a clear switch (two words more), so a "gracias" or a name in
+    an English chat changes nothing. None when the message says nothing either way ("ok", "3pm")."""
     scores = language_scores(text, [current, *candidates])
     if not scores:
         return None
     best = max(scores, key=lambda lang: scores[lang])  # ties: the earlier, so ``current`` wins them
+    if best == current:
+        return current if scores[best] >= 1 else None
     margin = scores[best] - scores.get(current, 0.0)
-    if best == current or scores[best] < (1 if first else 2) or margin < (0.5 if first else 2):
+    if scores[best] < (1 if first else 2) or margin < (0.5 if first else 2):
         return None
     return best

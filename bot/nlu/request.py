@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -137,6 +137,7 @@ def extract_request(
     languages: Sequence[str] = ("en",),
     *,
     day_first: bool | None = None,
+    aliases: Mapping[int, Sequence[str]] | None = None,
 ) -> Request:
     """Service, practitioner and date/time said in one message; each may be None/empty."""
     if not isinstance(text, str):
@@ -148,7 +149,15 @@ def extract_request(
     spans = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(folded)][:200]
     words = [w for w, _, _ in spans]
     with_at = frozenset(i for i, w in enumerate(words) if w in _WITH)
-    service = _best(words, [_label(s) for s in services], _THRESHOLD, frozenset())
+    # A business's own other names for a service ("deep tissue") are labels of that service too.
+    names = [_label(s) for s in services]
+    owner = list(range(len(names)))
+    for index, extra in (aliases or {}).items():
+        names += list(extra)
+        owner += [index] * len(extra)
+    service = _best(words, names, _THRESHOLD, frozenset())
+    if service is not None:
+        service = replace(service, index=owner[service.index])
     practitioner = _best(words, [_label(p) for p in practitioners], _AFTER_WITH, with_at)
     if practitioner is not None and practitioner.start - 1 not in with_at and practitioner.score < _THRESHOLD:
         practitioner = None
@@ -160,9 +169,11 @@ def extract_request(
             practitioner = None
     also = None
     if service is not None:
-        others = ["" if i == service.index else _label(s) for i, s in enumerate(services)]
+        others = ["" if owner[i] == service.index else name for i, name in enumerate(names)]
         hidden = ["§" if service.start <= i < service.end else w for i, w in enumerate(words)]
         also = _best(hidden, others, _THRESHOLD, frozenset())
+        if also is not None:
+            also = replace(also, index=owner[also.index])
         if also is not None and practitioner is not None and _overlap(also, practitioner):
             also = None
         if also is not None and also.start < service.start:
@@ -179,7 +190,8 @@ def extract_request(
     if second is None:
         # By meaning, in any language: "Sportmassage", "corte de pelo y arreglo de barba".
         unnamed = rest if practitioner is None else folded
-        meant = [i for i in services_by_meaning(unnamed, [_label(s) for s in services]) if i != first]
+        meaning = services_by_meaning(unnamed, [_label(s) for s in services], aliases)
+        meant = [i for i in meaning if i != first]
         if first is None and meant:
             first, meant = meant[0], meant[1:]
         second = meant[0] if meant else None

@@ -18,7 +18,7 @@ from functools import cache
 
 from bot.nlu.text import fold
 
-__all__ = ["CONCEPTS", "concepts_at", "concepts_in", "match_by_meaning", "services_by_meaning"]
+__all__ = ["CONCEPTS", "concepts_at", "concepts_in", "match_by_meaning", "named_as", "services_by_meaning"]
 
 # concept -> words and phrases (folded: lowercase, no accents). A trailing "*" marks a stem.
 CONCEPTS: Mapping[str, str] = {
@@ -188,34 +188,40 @@ def concepts_in(text: str) -> set[str]:
     return set(concepts_at(text))
 
 
+def _unknown_words(name: str) -> int:
+    """Words of a service's name the vocabulary has no concept for ("deep", "tissue")."""
+    return sum(1 for w in _WORD.findall(fold(name)) if len(w) > 2 and not _word_concepts(w))
+
+
 def services_by_meaning(
     text: str, labels: Sequence[str], aliases: Mapping[int, Sequence[str]] | None = None
 ) -> list[int]:
     """The services a text names by meaning, in the order it names them (at most two).
 
-    A service scores the share of its name's concepts the text names (its aliases count as other names).
-    Every service named in full counts ("corte de pelo y arreglo de barba": Haircut, Beard trim); when
-    none is, the best one, if it has at least half and beats the next ("Folgetermin")."""
+    Every service whose name the text names in full counts ("corte de pelo y arreglo de barba": Haircut,
+    Beard trim; "Sportmassage"). Otherwise the one service that shares the most concepts with the text,
+    when no other shares as many ("Folgetermin": Follow-up session); "a massage" at a place with a
+    sports and a deep tissue massage names neither. A service's aliases count as other names."""
     said = concepts_at(text)
     if not said:
         return []
-    scores: list[float] = []
-    places: list[int] = []
+    full: list[tuple[int, int]] = []
+    shared: list[int] = []
     for index, label in enumerate(labels):
-        best, place = 0.0, len(text)
-        for names in (concepts_in(name) for name in (label, *(aliases or {}).get(index, ())) if name):
-            share = len(names & said.keys()) / len(names) if names else 0.0
-            if share > best:
-                best, place = share, min(said[c] for c in names & said.keys())
-        scores.append(best)
-        places.append(place)
-    full = [i for i, score in enumerate(scores) if score == 1.0]
+        best = 0
+        for name in (label, *(aliases or {}).get(index, ())):
+            names = concepts_in(name)
+            matched = names & said.keys()
+            best = max(best, len(matched))
+            if names and matched == names and not _unknown_words(name):
+                full.append((min(said[c] for c in names), index))
+                break
+        shared.append(best)
     if full:
-        return sorted(full, key=lambda i: places[i])[:2]
-    ranked = sorted(range(len(labels)), key=lambda i: scores[i], reverse=True)
-    if not ranked or scores[ranked[0]] < 0.5 or (len(ranked) > 1 and scores[ranked[1]] >= scores[ranked[0]]):
-        return []
-    return [ranked[0]]
+        return [index for _, index in sorted(set(full))][:2]
+    most = max(shared, default=0)
+    tied = [i for i, n in enumerate(shared) if n == most]
+    return tied if most and len(tied) == 1 else []
 
 
 def match_by_meaning(
@@ -224,3 +230,13 @@ def match_by_meaning(
     """The one service the text names by meaning, or None when none is named, or two are."""
     found = services_by_meaning(text, labels, aliases)
     return found[0] if len(found) == 1 else None
+
+
+def named_as(text: str) -> dict[str, str]:
+    """Concept -> the word the customer used for it, as they wrote it ("Maniküre", "nails"): so a
+    reply about something not offered names it the customer's way, in their language."""
+    found: dict[str, str] = {}
+    for word in re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", text[:1000]):
+        for concept in _word_concepts(fold(word)):
+            found.setdefault(concept, word)
+    return found

@@ -32,7 +32,7 @@ CASES = [
     ("deep tissue with maria", "en", 4, 3, ""),
     ("followup with Dr Santos on friday at 10", "en", 5, 3, "2026-03-06 10:00"),
     ("can I book with Bruno for a follow-up", "en", 5, 1, ""),
-    ("un corte con Ana mañana a las 3", "es", None, 0, "2026-03-05 15:00"),
+    ("un corte con Ana mañana a las 3", "es", 0, 0, "2026-03-05 15:00"),  # "corte": a haircut, by meaning
     ("Haircut mit Bruno morgen um 10", "de", 0, 1, "2026-03-05 10:00"),
     ("sports massage avec Ana demain à 15h", "fr", 2, 0, "2026-03-05 15:00"),
     ("haircut com a Ana amanhã às 15h", "pt", 0, 0, "2026-03-05 15:00"),
