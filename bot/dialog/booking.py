@@ -16,8 +16,8 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.dialog import answers
-from bot.dialog.state import Pick, PickKind, Stage, Turn, options
+from bot.dialog import answers, pair
+from bot.dialog.state import Pair, Pick, PickKind, Stage, Turn, options
 from bot.i18n import t
 from bot.nlu import daymath
 from bot.nlu.choices import Choice, match_choice, position
@@ -49,9 +49,11 @@ from cadence_adapter import (
     CadenceError,
     Customer,
     NotFound,
+    RateLimited,
     Slot,
     SlotNotOpen,
     SlotTaken,
+    Unavailable,
 )
 
 if TYPE_CHECKING:
@@ -171,6 +173,7 @@ def _apply_request(turn: Turn, request: Request) -> bool:
     if request.service_index is not None and not conv.moving:
         _choose_service(turn, tenant.services[request.service_index].id)
         conv.also = tenant.services[request.also].id if request.also is not None else None
+        conv.party, conv.pair = request.party, None
         took = True
     if request.practitioner_index is not None:
         practitioner = tenant.practitioners[request.practitioner_index]
@@ -414,6 +417,8 @@ async def advance(dialog: Dialog, turn: Turn) -> None:
     if conv.moving:
         await confirm(turn)
         return
+    if conv.slot is not None and not await _pair_up(dialog, turn):
+        return
     if (clash := await _clash(dialog, turn)) is not None and conv.slot is not None:
         # The customer's own booking at that time: say so before anything is booked twice.
         local = conv.slot.start.astimezone(turn.zone)
@@ -437,6 +442,33 @@ async def advance(dialog: Dialog, turn: Turn) -> None:
         turn.replies[-1] = turn.replies[-1].model_copy(update={"request_contact": True})
         return
     await confirm(turn)
+
+
+async def _pair_up(dialog: Dialog, turn: Turn) -> bool:
+    """With a second booking asked for, how it goes with the slot chosen; False (and other times
+    offered) when it no longer can."""
+    conv = turn.conv
+    wanted = pair.companion(turn)
+    if wanted is None or conv.slot is None:
+        conv.pair = None
+        return True
+    if conv.pair is not None and conv.pair.with_start == conv.slot.start:
+        return True
+    service_id, together = wanted
+    day = conv.slot.start.astimezone(turn.zone).date()
+    start = datetime.combine(day, datetime.min.time(), turn.zone)
+    others = await _availability(dialog, turn, start, start + timedelta(days=1), service_id)
+    service = turn.tenant.service(conv.service_id) if turn.tenant else None
+    minutes = service.duration_minutes if service else 30
+    lead = conv.practitioner_id
+    conv.pair = pair.pairing(conv.slot, others, service_id, together=together, minutes=minutes, lead=lead)
+    if conv.pair is not None:
+        return True
+    local = conv.slot.start.astimezone(turn.zone)
+    conv.want, conv.slot = Want(dates=(local.date(),), at=local.time().replace(tzinfo=None)), None
+    intro = t(turn.lang, "no_pair_at", service=turn.service_name(service_id))
+    await _offer(dialog, turn, intro=intro)
+    return False
 
 
 async def _clash(dialog: Dialog, turn: Turn) -> OwnedBooking | None:
@@ -472,12 +504,39 @@ def _contact(turn: Turn) -> Customer | None:
 # -- offering slots ------------------------------------------------------------------------------
 
 
-async def _availability(dialog: Dialog, turn: Turn, start: datetime, end: datetime) -> list[Slot]:
+async def _availability(
+    dialog: Dialog, turn: Turn, start: datetime, end: datetime, companion: str | None = None
+) -> list[Slot]:
+    """Open slots of the service asked for (with the practitioner asked for), or of a ``companion``
+    service (with anyone)."""
     assert turn.tenant is not None and turn.conv.service_id is not None
+    service_id = companion or turn.conv.service_id
+    practitioner_id = None if companion else turn.conv.practitioner_id
     availability = await dialog.directory.public(turn.tenant.slug).get_availability(
-        turn.conv.service_id, start=start, end=end, practitioner_id=turn.conv.practitioner_id
+        service_id, start=start, end=end, practitioner_id=practitioner_id
     )
     return sorted(availability.slots, key=lambda s: s.start)
+
+
+async def _with_companion(dialog: Dialog, turn: Turn, start: datetime, end: datetime) -> list[Slot]:
+    """The open slots in [start, end) for the first booking; with a second one asked for, only those
+    it can go with. When none can, the customer is told, and the first is offered alone."""
+    slots = await _availability(dialog, turn, start, end)
+    wanted = pair.companion(turn)
+    if wanted is None or not slots:
+        return slots
+    service_id, together = wanted
+    others = await _availability(dialog, turn, start, end, service_id)
+    service = turn.tenant.service(turn.conv.service_id) if turn.tenant else None
+    minutes = service.duration_minutes if service else 30
+    both = pair.fits(
+        slots, others, service_id, together=together, minutes=minutes, lead=turn.conv.practitioner_id
+    )
+    if both or end - start < timedelta(days=7):  # a short window may just be the wrong days
+        return both
+    turn.say("no_pair", service=turn.service_name(service_id))
+    turn.conv.party = 1  # the second is offered once the first is booked (a second service only)
+    return slots
 
 
 async def _offer(dialog: Dialog, turn: Turn, intro: str | None = None) -> bool:
@@ -492,10 +551,10 @@ async def _offer(dialog: Dialog, turn: Turn, intro: str | None = None) -> bool:
         return False
     if conv.want is not None:
         conv.want = want  # kept cut to the reachable days: a follow-up ("at 5pm?") refines those
-    slots = await _availability(dialog, turn, *fetch_range(want, turn.zone, turn.now))
+    slots = await _with_companion(dialog, turn, *fetch_range(want, turn.zone, turn.now))
     offer = plan_offer(slots, want, turn.zone, turn.now)
     if not (offer.slots or offer.exact):  # nothing fits the days asked for: look around them
-        slots = await _availability(dialog, turn, *lookaround_range(want, turn.zone, turn.now))
+        slots = await _with_companion(dialog, turn, *lookaround_range(want, turn.zone, turn.now))
         offer = plan_offer(slots, want, turn.zone, turn.now)
     if offer.exact is not None and intro is None:
         _choose_slot(turn, offer.exact)
@@ -616,16 +675,27 @@ async def confirm(turn: Turn) -> None:
     else:
         customer = _contact(turn)
         assert customer is not None
+        lead = conv.pair.lead if conv.pair is not None and conv.pair.lead else conv.practitioner_id
         text = t(
             turn.lang,
             "confirm",
             service=service.name,
             duration=format_duration(service.duration_minutes, turn.lang),
             when=when,
-            practitioner=turn.practitioner_name(),
+            practitioner=turn.practitioner_name(lead),
             name=customer.name,
             contact=customer.email or customer.phone,
         )
+        if conv.pair is not None and (second := tenant.service(conv.pair.service_id)) is not None:
+            together = conv.pair.start == conv.slot.start
+            text += "\n" + t(
+                turn.lang,
+                "confirm_second_person" if together else "confirm_then",
+                service=second.name,
+                duration=format_duration(second.duration_minutes, turn.lang),
+                when=turn.clock(conv.pair.start),
+                practitioner=turn.practitioner_name(conv.pair.practitioner_id),
+            )
     turn.prompt(Stage.CONFIRM, text, _confirm_picks(turn))
 
 
@@ -674,11 +744,12 @@ async def book(dialog: Dialog, turn: Turn) -> None:
             if customer is None:
                 await advance(dialog, turn)
                 return
+            lead = conv.pair.lead if conv.pair is not None and conv.pair.lead else conv.practitioner_id
             booking = await dialog.directory.public(tenant.slug).create_booking(
                 conv.service_id,
                 conv.slot.start,
                 customer,
-                practitioner_id=conv.practitioner_id,
+                practitioner_id=lead,
                 idempotency_key=key,
             )
     except SlotTaken:
@@ -699,9 +770,12 @@ async def book(dialog: Dialog, turn: Turn) -> None:
         conv.email = conv.phone = None
         turn.prompt(Stage.DETAILS, t(turn.lang, "details_refused"), ())
         return
-    also = turn.conv.also if not turn.conv.moving else None
+    second = conv.pair if not conv.moving else None
+    also = conv.also if not conv.moving and second is None else None
     _booked(turn, booking)
-    if also is not None and tenant.service(also) is not None:
+    if second is not None:
+        await _book_second(dialog, turn, second, key, booking)
+    elif also is not None and tenant.service(also) is not None:
         # The second service asked for: right after the first, same practitioner when free.
         local = (booking.end or booking.start).astimezone(turn.zone)
         conv = turn.conv
@@ -715,6 +789,51 @@ async def book(dialog: Dialog, turn: Turn) -> None:
             await advance(dialog, turn)
         except CadenceError:  # the booking is made and said; the next one can be asked for again
             conv.stage, conv.picks = Stage.BOOKED, ()
+
+
+async def _book_second(dialog: Dialog, turn: Turn, second: Pair, key: str, first: Booking) -> None:
+    """The second booking of a request for two, after the first is made: booked, or said plainly that
+    it could not be, the first kept and offered for cancelling."""
+    assert turn.tenant is not None
+    customer = _contact(turn) or first.customer
+    service = turn.service_name(second.service_id)
+    try:
+        if customer is None:
+            raise SlotNotOpen("no customer for the second booking")
+        booking = await dialog.directory.public(turn.tenant.slug).create_booking(
+            second.service_id,
+            second.start,
+            customer,
+            practitioner_id=second.practitioner_id,
+            idempotency_key=key + "-2",
+        )
+    except (SlotTaken, SlotNotOpen, Unavailable, RateLimited, NotFound, BadRequest):
+        turn.conv.target = first.id
+        text = t(turn.lang, "second_failed", service=service, when=turn.when(second.start))
+        keep_or_cancel = [
+            Pick(kind=PickKind.KEEP, value=first.id, label=t(turn.lang, "keep_it")),
+            Pick(kind=PickKind.CANCEL, value=first.id, label=t(turn.lang, "cancel_it")),
+        ]
+        turn.prompt(Stage.BOOKING, text, keep_or_cancel)
+        return
+    practitioner = turn.practitioner_name(booking.practitioner_id)
+    turn.say(
+        "booked_too",
+        service=service,
+        when=turn.clock(booking.start),
+        practitioner=practitioner,
+        reference=booking.id,
+    )
+    turn.owned.append(
+        OwnedBooking(
+            tenant=turn.tenant.slug,
+            booking_id=booking.id,
+            channel=turn.inbound.channel,
+            chat_id=turn.inbound.chat_id,
+            start=booking.start,
+            service_name=service,
+        )
+    )
 
 
 def _booked(turn: Turn, booking: Booking) -> None:
@@ -741,7 +860,7 @@ def _booked(turn: Turn, booking: Booking) -> None:
             service_name=service,
         )
     )
-    conv.booked, conv.also = booking, None
+    conv.booked, conv.also, conv.party, conv.pair = booking, None, 1, None
     conv.made += 1
     conv.stage, conv.picks, conv.slots = Stage.BOOKED, (), ()
     conv.slot = conv.want = conv.target = None

@@ -74,6 +74,17 @@ class Pick(BaseModel):
     label: str
 
 
+class Pair(BaseModel):
+    """The second booking of a request for two: its service, start and practitioner, and which
+    practitioner takes the first (``lead``), for the first booking's start ``with_start``."""
+
+    service_id: str
+    start: datetime
+    practitioner_id: str | None = None
+    lead: str | None = None
+    with_start: datetime | None = None
+
+
 class Retry(BaseModel):
     text: str = ""
     choice: str | None = None
@@ -107,8 +118,12 @@ class Conversation(BaseModel):
     moving: bool = False
     booked: Booking | None = None
     also: str | None = None
-    """A second service asked for in the same breath ("a haircut and a beard trim"): offered right
-    after the first is booked."""
+    """A second service asked for in the same breath ("a haircut and a beard trim"): booked with the
+    first (:mod:`bot.dialog.pair`), or offered right after it when no time fits both."""
+    party: int = 1
+    """How many people: 2 for "me and my son" (two bookings at one start)."""
+    pair: Pair | None = None
+    """The second booking, once a slot for the first is chosen."""
     own_details: bool = False
     """The customer asked to change their details: the name and contact remembered from before are
     not used, so the name asked for is read as one ("Beatriz Costa", not the practitioner Ana Costa)."""

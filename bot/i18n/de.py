@@ -5,6 +5,12 @@ says "Ihr Termin für {service}" rather than a possessive in front of the servic
 from __future__ import annotations
 
 TEXTS: dict[str, str] = {
+    "confirm_then": "Danach: {service} ({duration}), {when}, bei {practitioner}",
+    "confirm_second_person": "Und für die zweite Person: {service} ({duration}), {when}, bei {practitioner}",
+    "booked_too": "Und {service} um {when} bei {practitioner}. Referenz: {reference}.",
+    "second_failed": "{service} um {when} konnte nicht gebucht werden: Der Termin wurde gerade vergeben. Ihre erste Buchung bleibt bestehen; behalten oder absagen?",
+    "no_pair": "Ich finde keine Zeit, die auch für {service} passt. Hier die Zeiten für den ersten Termin; {service} buchen wir danach.",
+    "no_pair_at": "Diese Zeit passt nicht auch für {service}. Zeiten, die für beides passen:",
     "hours_all": "Unsere Öffnungszeiten: {hours}.",
     "hours_day": "Am {day} haben wir von {opens} bis {closes} geöffnet.",
     "closed_day": "Am {day} haben wir leider geschlossen. Unsere Öffnungszeiten: {hours}.",

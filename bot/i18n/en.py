@@ -4,6 +4,12 @@
 from __future__ import annotations
 
 TEXTS: dict[str, str] = {
+    "confirm_then": "Then: {service} ({duration}), {when}, with {practitioner}",
+    "confirm_second_person": "And for the second person: {service} ({duration}), {when}, with {practitioner}",
+    "booked_too": "And {service} at {when} with {practitioner}. Reference: {reference}.",
+    "second_failed": "{service} at {when} couldn't be booked: it was just taken. Your first booking stays as it is; keep it or cancel it?",
+    "no_pair": "I couldn't find a time that fits {service} as well, so here are the times for the first one; we can book {service} after.",
+    "no_pair_at": "That time doesn't fit {service} as well. Times that fit both:",
     "hours_all": "Our opening hours: {hours}.",
     "hours_day": "On {day} we're open {opens}–{closes}.",
     "closed_day": "We're closed on {day}. Our opening hours: {hours}.",

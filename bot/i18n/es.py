@@ -4,6 +4,12 @@
 from __future__ import annotations
 
 TEXTS: dict[str, str] = {
+    "confirm_then": "Después: {service} ({duration}), {when}, con {practitioner}",
+    "confirm_second_person": "Y para la segunda persona: {service} ({duration}), {when}, con {practitioner}",
+    "booked_too": "Y {service} a las {when} con {practitioner}. Referencia: {reference}.",
+    "second_failed": "No se ha podido reservar {service} a las {when}: acaban de ocuparlo. Tu primera reserva sigue en pie; ¿la mantienes o la cancelas?",
+    "no_pair": "No encuentro una hora que sirva también para {service}; estas son las horas para la primera y luego reservamos {service}.",
+    "no_pair_at": "Esa hora no sirve también para {service}. Horas que sirven para las dos:",
     "hours_all": "Nuestro horario: {hours}.",
     "hours_day": "El {day} abrimos de {opens} a {closes}.",
     "closed_day": "El {day} está cerrado. Nuestro horario: {hours}.",

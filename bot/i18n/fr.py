@@ -6,6 +6,12 @@ narrow no-break space, and every channel shows a plain one."""
 from __future__ import annotations
 
 TEXTS: dict[str, str] = {
+    "confirm_then": "Ensuite : {service} ({duration}), {when}, avec {practitioner}",
+    "confirm_second_person": "Et pour la deuxième personne : {service} ({duration}), {when}, avec {practitioner}",
+    "booked_too": "Et {service} à {when} avec {practitioner}. Référence : {reference}.",
+    "second_failed": "{service} à {when} n'a pas pu être réservé : le créneau vient d'être pris. Votre première réservation reste telle quelle ; la garder ou l'annuler ?",
+    "no_pair": "Je ne trouve pas d'horaire qui convienne aussi pour {service} ; voici les horaires pour le premier, et nous réserverons {service} ensuite.",
+    "no_pair_at": "Cet horaire ne convient pas aussi pour {service}. Horaires qui conviennent pour les deux :",
     "hours_all": "Nos horaires : {hours}.",
     "hours_day": "Le {day}, nous sommes ouverts de {opens} à {closes}.",
     "closed_day": "Nous sommes fermés le {day}. Nos horaires : {hours}.",

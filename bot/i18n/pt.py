@@ -7,6 +7,12 @@ follow a comma or "para" rather than "no"/"na"."""
 from __future__ import annotations
 
 TEXTS: dict[str, str] = {
+    "confirm_then": "Depois: {service} ({duration}), {when}, com {practitioner}",
+    "confirm_second_person": "E para a segunda pessoa: {service} ({duration}), {when}, com {practitioner}",
+    "booked_too": "E {service} às {when} com {practitioner}. Referência: {reference}.",
+    "second_failed": "Não foi possível marcar {service} às {when}: acabou de ser ocupado. A primeira marcação mantém-se; quer mantê-la ou cancelá-la?",
+    "no_pair": "Não encontro um horário que sirva também para {service}; aqui estão os horários para a primeira, e marcamos {service} depois.",
+    "no_pair_at": "Esse horário não serve também para {service}. Horários que servem para as duas:",
     "hours_all": "O nosso horário: {hours}.",
     "hours_day": "À {day} estamos abertos das {opens} às {closes}.",
     "closed_day": "À {day} estamos fechados. O nosso horário: {hours}.",

@@ -12,7 +12,7 @@ from rapidfuzz import fuzz, process
 
 from bot.nlu.lexicon import WORDS
 from bot.nlu.text import fold, wordset
-from bot.nlu.vocabulary import services_by_meaning
+from bot.nlu.vocabulary import concepts_in, services_by_meaning
 from bot.nlu.when import When, interpret_when
 
 
@@ -26,6 +26,28 @@ class Request:
     also: int | None = None
     """A second service named in the same message ("a haircut and a beard trim"); ``service_index`` is
     the one named first."""
+    party: int = 1
+    """How many people the booking is for: 2 for "me and my son", "both of us", "two haircuts"."""
+
+
+_PARTY = re.compile(
+    r"\b(?:"
+    # en
+    r"me and (?:my|a) \w+|my \w+ and (?:i|me)|both of us|(?:the )?two of us|two people"
+    r"|for two(?: people| persons)?(?= *(?:[,.!?]|$))"
+    # es
+    r"|para mi y (?:mi|un|una) \w+|mi \w+ y yo|(?:los|las|nosotros) dos|dos personas"
+    # de
+    r"|fur mich und (?:meinen|meine|meinem) \w+|mein(?:e|en)? \w+ und ich|wir (?:beide|zwei)|zwei personen"
+    # fr
+    r"|pour moi et (?:mon|ma) \w+|(?:mon|ma) \w+ et moi|nous deux|deux personnes"
+    # pt
+    r"|para mim e (?:o meu|a minha|meu|minha) \w+|(?:o meu|a minha) \w+ e eu|nos (?:dois|duas)|duas pessoas"
+    r")\b"
+)
+"""Two people: "me and my son", "both of us", "mi hijo y yo", "für mich und meinen Sohn". "for my son"
+alone is one person, the son."""
+_TWO_OF = re.compile(r"\b(?:two|2|dos|zwei|deux|dois|duas)\s+([a-z][\w-]*)")
 
 
 _EARLIEST = re.compile(
@@ -178,6 +200,8 @@ def extract_request(
             also = None
         if also is not None and also.start < service.start:
             service, also = also, service  # the first named is the first booked
+        if also is not None and not _joined(folded[spans[service.end - 1][2] : spans[also.start][1]]):
+            also = None  # "a haircut ... I'll sort the blow-dry out later": not asked for now
     # Names are not dates ("April", "Friday Spa"): hide the matched words before reading the when.
     rest = folded
     for hit in (service, practitioner, also):
@@ -195,7 +219,32 @@ def extract_request(
         if first is None and meant:
             first, meant = meant[0], meant[1:]
         second = meant[0] if meant else None
-    return Request(first, practitioner.index if practitioner else None, when, earliest, second)
+    return Request(
+        first, practitioner.index if practitioner else None, when, earliest, second, _party(folded)
+    )
+
+
+_JOINS = frozenset(
+    re.findall(
+        r"\S+", "and & + plus then also with y e und et ou or luego despues dann danach puis ensuite depois"
+    )
+)
+_MAX_BETWEEN = 6  # words between two services asked for together: "a colour and then a blow-dry"
+
+
+def _joined(between: str) -> bool:
+    """Two services are asked for together when a joining word ("and", "+", "y", "und") stands between
+    them, a few words apart at most."""
+    words = re.findall(r"[^\s,.;:!?]+", between)
+    return len(words) <= _MAX_BETWEEN and any(w in _JOINS for w in words)
+
+
+def _party(folded: str) -> int:
+    """2 when the booking is for two people: "me and my son", "both of us", "two haircuts"."""
+    if _PARTY.search(folded):
+        return 2
+    # "two haircuts", "zwei Haarschnitte": a count of a service (not "two weeks", "2 de la tarde")
+    return 2 if any(concepts_in(m.group(1)) for m in _TWO_OF.finditer(folded)) else 1
 
 
 def _overlap(one: _Hit, other: _Hit) -> bool:

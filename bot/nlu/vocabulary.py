@@ -188,6 +188,18 @@ def concepts_in(text: str) -> set[str]:
     return set(concepts_at(text))
 
 
+_JOINS = frozenset(
+    re.findall(r"\S+", "and & + plus then y e und et luego despues dann danach puis ensuite depois")
+)
+
+
+def _together(text: str, first: int, second: int) -> bool:
+    """Two services asked for in one breath: a joining word between them, a few words apart."""
+    folded = " " + " ".join(_WORD.findall(fold(text[:1000]).replace("'", " "))) + " "
+    between = folded[first:second].split()[1:]
+    return len(between) <= 8 and any(w in _JOINS for w in between)
+
+
 def _unknown_words(name: str) -> int:
     """Words of a service's name the vocabulary has no concept for ("deep", "tissue")."""
     return sum(1 for w in _WORD.findall(fold(name)) if len(w) > 2 and not _word_concepts(w))
@@ -218,7 +230,10 @@ def services_by_meaning(
                 break
         shared.append(best)
     if full:
-        return [index for _, index in sorted(set(full))][:2]
+        found = sorted(set(full))[:2]
+        if len(found) == 2 and not _together(text, found[0][0], found[1][0]):
+            found = found[:1]  # far apart, or not joined: only the first is asked for now
+        return [index for _, index in found]
     most = max(shared, default=0)
     tied = [i for i, n in enumerate(shared) if n == most]
     return tied if most and len(tied) == 1 else []
