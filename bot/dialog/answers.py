@@ -16,6 +16,7 @@ from babel.units import format_unit
 
 from bot.dialog.state import Turn
 from bot.hours import format_hours, hours_on, weekly_hours
+from bot.i18n import t
 from bot.nlu.questions import QuestionKind
 from bot.nlu.request import Request
 from bot.nlu.vocabulary import concepts_in, named_as
@@ -49,7 +50,9 @@ async def answer(dialog: Dialog, turn: Turn, kind: QuestionKind, request: Reques
         if len(named) == 1 and kind is QuestionKind.DURATION:
             turn.say("takes", service=named[0].name, duration=_minutes(named[0], turn.lang))
         else:
-            turn.say("we_offer", services=_lines(turn, named or list(turn.tenant.services), described=True))
+            listed = named or list(turn.tenant.services)
+            # descriptions for the one or two asked about: a whole menu of them is too long for a text
+            turn.say("we_offer", services=_lines(turn, listed, described=len(listed) <= 2))
     elif kind is QuestionKind.SERVICES:
         _services(turn, named, text)
     else:
@@ -121,11 +124,11 @@ async def _hours(dialog: Dialog, turn: Turn, request: Request) -> None:
     on = hours_on(hours, day.weekday())
     name = str(get_day_names("wide", locale=turn.lang)[day.weekday()])
     if on is None:
-        turn.say("closed_day", day=name, hours=week)
+        text = t(turn.lang, "closed_day", day=name, hours=week)
     else:
-        turn.say(
-            "hours_day", day=name, opens=_clock(on.opens, turn.lang), closes=_clock(on.closes, turn.lang)
-        )
+        opens, closes = _clock(on.opens, turn.lang), _clock(on.closes, turn.lang)
+        text = t(turn.lang, "hours_day", day=name, opens=opens, closes=closes)
+    turn.replies.append(Reply(text=text[:1].upper() + text[1:]))  # "sábado: …" starts a sentence
 
 
 def _clock(moment: time, language: str) -> str:

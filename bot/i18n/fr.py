@@ -14,7 +14,7 @@ TEXTS: dict[str, str] = {
     "no_pair_at": "Cet horaire ne convient pas aussi pour {service}. Horaires qui conviennent pour les deux :",
     "hours_all": "Nos horaires : {hours}.",
     "hours_day": "Le {day}, nous sommes ouverts de {opens} à {closes}.",
-    "closed_day": "Nous sommes fermés le {day}. Nos horaires : {hours}.",
+    "closed_day": "Le {day}, nous sommes fermés. Nos horaires : {hours}.",
     "open_today": "Oui, aujourd'hui nous sommes ouverts jusqu'à {closes}.",
     "closed_today": "Désolé, nous sommes fermés aujourd'hui. Nos horaires : {hours}.",
     "takes": "{service} dure {duration}.",

@@ -289,6 +289,12 @@ SAMPLE = {
     "customer": "Maria Fernanda Oliveira",
     "source": "sms",
     "last": "9",
+    "hours": "Mon–Fri 9:00 AM–7:30 PM, Sat 9:00 AM–1:00 PM, Sun 10:00 AM–2:00 PM",
+    "opens": "9:00 AM",
+    "closes": "7:30 PM",
+    "thing": "manicure",
+    "services": "- Initial assessment, 60 minutes\n- Follow-up session, 30 minutes"
+    "\n- Sports massage, 45 minutes\n- Pilates rehab, 50 minutes",
 }
 
 
