@@ -15,10 +15,11 @@ import asyncio
 import re
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from itertools import permutations
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -208,8 +209,13 @@ class Run(BaseModel):
     crashed: int
 
 
-async def converse(case: Case, seed: Seed | None = None) -> Run:
-    """The case's turns through the real engine, against a fresh sandbox on the case's clock."""
+async def converse(
+    case: Case, seed: Seed | None = None, configured: Mapping[str, Mapping[str, Any]] | None = None
+) -> Run:
+    """The case's turns through the real engine, against a fresh sandbox on the case's clock.
+
+    ``configured``: tenants-file settings by slug (``{"movela": {"info": {...}}}``), as a business would
+    have them; each tenant gets its org key from the seed."""
     from cadence_adapter.sandbox import create_app, load_seed
 
     seed = seed or load_seed()
@@ -217,7 +223,11 @@ async def converse(case: Case, seed: Seed | None = None) -> Run:
     def clock() -> datetime:
         return case.now
 
-    tenants = {o.slug: TenantConfig(slug=o.slug, org_api_key=o.api_keys[0]) for o in seed.orgs if o.api_keys}
+    tenants = {
+        o.slug: TenantConfig(slug=o.slug, org_api_key=o.api_keys[0], **(configured or {}).get(o.slug, {}))
+        for o in seed.orgs
+        if o.api_keys
+    }
     transport = httpx.ASGITransport(app=create_app(seed=seed, clock=clock))
     base_url = "http://sandbox.local"
     bot = open_bot(

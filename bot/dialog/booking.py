@@ -104,7 +104,10 @@ async def in_booking(dialog: Dialog, turn: Turn, text: str) -> None:
     if intent is BookingIntent.NEVER_MIND:
         await never_mind(turn)
         return
-    if conv.stage is Stage.BOOKED and intent is not None:
+    # About a booking they have: right after booking, or before starting another ("I can't make it").
+    if intent is not None and (
+        conv.stage is Stage.BOOKED or (conv.service_id is None and await dialog.mine(turn))
+    ):
         await dialog.manage_in_words(turn, intent, request.when)
         return
     took_request = _apply_request(turn, request)

@@ -56,11 +56,15 @@ async def in_choice_only(dialog: Dialog, turn: Turn, text: str) -> None:
 
 
 async def in_words(dialog: Dialog, turn: Turn, intent: BookingIntent, when: When) -> None:
-    """ "please cancel it", "can I push it to 4pm?", "did that go through?": about the booking
-    just made, or the one this chat has; with several, the customer picks from the list."""
+    """ "please cancel it", "can I push it to 4pm?", "did that go through?", "cancel my 3pm": about the
+    booking the message names by its day or time, else the one just made, else the one this chat has;
+    with several, the customer picks from the list."""
     mine = await dialog.mine(turn)
     just_made = turn.conv.booked.id if turn.conv.booked else None
     target = next((b for b in mine if b.booking_id == just_made), mine[0] if len(mine) == 1 else None)
+    if intent is not BookingIntent.MOVE and not when.is_empty:  # a move's day and time are the new ones
+        named = [b for b in mine if _named_by(turn, b, when)]
+        target = named[0] if len(named) == 1 else None if len(mine) > 1 else target
     if intent is BookingIntent.CHECK:
         if target is None:
             await list_bookings(dialog, turn, CommandKind.MY_BOOKINGS)
@@ -74,6 +78,17 @@ async def in_words(dialog: Dialog, turn: Turn, intent: BookingIntent, when: When
         await ask_cancel(dialog, turn, target.booking_id)
     else:
         await start_move(dialog, turn, target.booking_id, when)
+
+
+def _named_by(turn: Turn, booking: OwnedBooking, when: When) -> bool:
+    """Whether "my 3pm", "the friday one", "friday at 3" is this booking."""
+    local = booking.start.astimezone(turn.zone)
+    days = set(when.dates) | (set(Want(date_range=when.date_range).days) if when.date_range else set())
+    if days and local.date() not in days:
+        return False
+    if when.time is not None and local.time().replace(tzinfo=None) != when.time:
+        return False
+    return bool(days) or when.time is not None
 
 
 # -- the bookings and their actions --------------------------------------------------------------

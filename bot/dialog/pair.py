@@ -50,20 +50,33 @@ def pairing(
     if other is None:
         return None
     leads: list[str | None] = [lead] if lead else [*main.practitioner_ids] or [None]
-    for first in leads:
-        if together:  # two people at once: two practitioners
+    if together:  # two people at once: two practitioners
+        for first in leads:
             free = [p for p in other.practitioner_ids if p != first]
-        else:  # one after the other: the same practitioner when free
-            free = [first] if first in other.practitioner_ids else [*other.practitioner_ids]
-        if free or (not other.practitioner_ids and not together):
-            chosen = free[0] if free else None
-            return Pair(
-                service_id=service_id,
-                start=other.start,
-                practitioner_id=chosen,
-                lead=first,
-                with_start=main.start,
-            )
+            if free:
+                return Pair(
+                    service_id=service_id,
+                    start=other.start,
+                    practitioner_id=free[0],
+                    lead=first,
+                    with_start=main.start,
+                )
+        return None
+    # one after the other: the same practitioner for both when one is free for both
+    same = next((p for p in leads if p is not None and p in other.practitioner_ids), None)
+    if same is not None:
+        return Pair(
+            service_id=service_id, start=other.start, practitioner_id=same, lead=same, with_start=main.start
+        )
+    if other.practitioner_ids or not main.practitioner_ids:
+        chosen = other.practitioner_ids[0] if other.practitioner_ids else None
+        return Pair(
+            service_id=service_id,
+            start=other.start,
+            practitioner_id=chosen,
+            lead=leads[0],
+            with_start=main.start,
+        )
     return None
 
 

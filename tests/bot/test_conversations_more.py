@@ -1,0 +1,208 @@
+"""Whole conversations in five languages, questions before booking, the earliest slots, two bookings in
+one request, and managing bookings in plain words: each failure customers met, pinned.
+
+Same setting as ``test_conversations``: the real engine against a fresh demo sandbox, on Friday
+4 December 2026 in the evening (19:00 in Lisbon, 14:00 in New York).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.dialog_eval import Case, Customer, Expect, Run, converse
+
+FRIDAY_EVENING = datetime(2026, 12, 4, 19, 0, tzinfo=UTC)
+
+
+def talk(tenant: str, *turns: str, configured: Mapping[str, Mapping[str, Any]] | None = None) -> Run:
+    case = Case(
+        id="test",
+        category="test",
+        tenant=tenant,
+        now=FRIDAY_EVENING,
+        turns=turns,
+        customer=Customer(),
+        expect=Expect(bookings=()),
+    )
+    return asyncio.run(converse(case, configured=configured))
+
+
+def booked(run: Run) -> list[tuple[str, str, str | None]]:
+    return sorted((a.service, a.start, a.practitioner) for a in run.actual)
+
+
+def said(run: Run, pattern: str) -> bool:
+    return any(re.search(pattern, reply, re.IGNORECASE) for reply in run.replies)
+
+
+# -- five languages, noticed from what the customer writes ------------------------------------------
+
+
+def test_german_with_no_flag_is_answered_in_german_and_books() -> None:
+    run = talk(
+        "movela",
+        "Hallo, ich möchte eine Sportmassage nächsten Dienstag um 15 Uhr",
+        "1",
+        "Jonas Weber, jonas@example.de",
+        "ja",
+    )
+    assert run.language == "de" and said(run, "Buchungsassistent"), run.transcript
+    assert booked(run) == [("Sports massage", "2026-12-08T15:00", "Ana Costa")], run.transcript
+
+
+def test_spanish_names_the_service_its_own_way() -> None:
+    run = talk("movela", "Hola, quiero una evaluación inicial el martes que viene por la mañana")
+    assert run.language == "es" and said(run, r"Horas libres para Initial assessment"), run.transcript
+
+
+def test_french_books_a_haircut_and_oui_confirms() -> None:
+    run = talk("bloom", "je voudrais une coupe samedi à 10h", "Julien Mercier, julien@example.fr", "oui")
+    assert run.language == "fr" and said(run, r"Haircut le sam\. 5 déc\., 10:00 : c'est libre"), (
+        run.transcript
+    )
+    assert [b[:2] for b in booked(run)] == [("Haircut", "2026-12-05T10:00")], run.transcript
+
+
+def test_a_spanish_service_name_in_a_spanish_chat() -> None:
+    run = talk("movela", "hola", "masaje deportivo el lunes")
+    assert said(run, r"Horas libres para Sports massage el lun\.? 7 dic"), run.transcript
+    assert not said(run, "no he entendido"), run.transcript
+
+
+def test_sim_confirms_in_portuguese() -> None:
+    run = talk(
+        "movela", "Olá! Queria uma massagem desportiva na segunda às 10h", "Rui Sá, rui@example.pt", "sim"
+    )
+    assert run.language == "pt" and booked(run) == [("Sports massage", "2026-12-07T10:00", "Ana Costa")]
+
+
+# -- questions before booking -------------------------------------------------------------------------
+
+
+def test_opening_hours_and_weekends_are_answered_from_availability() -> None:
+    run = talk("movela", "what are your opening hours?", "do you do weekends?")
+    # per weekday, the earliest start and the latest end of anyone's hours
+    assert said(run, r"Our opening hours: Mon 8:00 AM–6:00 PM, Tue 9:00 AM–7:30 PM, Wed 8:00 AM–8:00 PM"), (
+        run.transcript
+    )
+    assert said(run, r"Fri 8:00 AM–5:00 PM, Sat 9:00 AM–1:00 PM\."), run.transcript
+    assert said(run, "What would you like to book"), "the conversation goes on"
+
+
+def test_closed_on_a_day_is_said() -> None:
+    run = talk("bloom", "are you open on sundays?")
+    assert said(run, r"We're closed on Sunday\. Our opening hours: Tue"), run.transcript
+
+
+def test_a_service_not_offered_is_said_with_what_is() -> None:
+    run = talk("bloom", "do you do nails?")
+    assert said(run, r"Sorry, we don't offer nails\. We offer: Haircut, Colour, Beard trim, Blow-dry"), (
+        run.transcript
+    )
+
+
+def test_how_long_is_answered_in_minutes() -> None:
+    run = talk("bloom", "how long does a colour take?")
+    assert said(run, r"Colour takes 90 minutes"), run.transcript
+
+
+def test_prices_and_address_come_from_the_tenants_file_or_a_plain_answer() -> None:
+    info = {"movela": {"info": {"prices": "Initial assessment 60 EUR", "address": "Rua Augusta 100, Lisbon"}}}
+    run = talk("movela", "how much is it?", "where are you?", configured=info)
+    assert said(run, "Initial assessment 60 EUR") and said(run, "Rua Augusta 100"), run.transcript
+    plain = talk("movela", "how much is it?")
+    assert said(plain, r"please ask Movela Physio directly"), plain.transcript
+
+
+# -- the earliest slots -------------------------------------------------------------------------------
+
+
+def test_earliest_offers_the_first_open_day_spread_out() -> None:
+    for asked in ("what's the earliest you have for a haircut?", "haircut asap", "a haircut, whenever"):
+        run = talk("bloom", asked)
+        assert said(run, r"Open times for Haircut on Fri 4 Dec:\n2:15 PM\n"), (asked, run.transcript)
+
+
+# -- two bookings in one request ----------------------------------------------------------------------
+
+
+def test_two_services_are_booked_back_to_back_with_the_same_practitioner() -> None:
+    run = talk("bloom", "haircut and beard trim on saturday at 10", "Tom Becker, tom@example.com", "yes")
+    assert said(run, r"Then: Beard trim \(15 minutes\), 10:30 AM, with Jamal Carter"), run.transcript
+    assert booked(run) == [
+        ("Beard trim", "2026-12-05T10:30", "Jamal Carter"),
+        ("Haircut", "2026-12-05T10:00", "Jamal Carter"),
+    ], run.transcript
+
+
+def test_two_people_share_a_start_with_two_practitioners() -> None:
+    run = talk(
+        "bloom",
+        "two haircuts for me and my son, saturday at 11am",
+        "Michelle Park, michelle@example.com",
+        "yes",
+    )
+    bookings = booked(run)
+    assert [b[:2] for b in bookings] == [("Haircut", "2026-12-05T11:00")] * 2, run.transcript
+    assert bookings[0][2] != bookings[1][2], "two people, two practitioners"
+
+
+# -- managing in plain words --------------------------------------------------------------------------
+
+
+def test_i_cant_make_it_anymore_cancels_after_asking() -> None:
+    run = talk(
+        "movela",
+        "sports massage monday at 10am",
+        "Ana Reis, ana@example.com",
+        "yes",
+        "I can't make it anymore",
+        "yes",
+    )
+    assert said(run, "Cancel your Sports massage on Mon 7 Dec, 10:00 AM"), run.transcript
+    assert run.actual == [], run.transcript
+
+
+def test_can_i_move_it_proposes_the_move_at_once() -> None:
+    run = talk(
+        "movela",
+        "sports massage monday at 10am",
+        "Ana Reis, ana@example.com",
+        "yes",
+        "can I move it to thursday at 4pm?",
+        "yes",
+    )
+    assert said(run, r"Move your Sports massage from Mon 7 Dec, 10:00 AM to Thu 10 Dec, 4:00 PM"), (
+        run.transcript
+    )
+    assert [b[:2] for b in booked(run)] == [("Sports massage", "2026-12-10T16:00")], run.transcript
+
+
+def test_cancel_my_3pm_picks_that_booking_and_several_are_asked_about() -> None:
+    run = talk(
+        "movela",
+        "sports massage monday at 10am",
+        "Ana Reis, ana@example.com",
+        "yes",
+        "and a follow-up on tuesday at 3pm",
+        "yes",
+        "start over",
+        "I need to cancel",
+    )
+    assert said(run, r"Your upcoming bookings:\n.*Mon 7 Dec.*\n.*Tue 8 Dec"), run.transcript  # which one?
+    run = talk(
+        "movela",
+        "sports massage monday at 10am",
+        "Ana Reis, ana@example.com",
+        "yes",
+        "and a follow-up on tuesday at 3pm",
+        "yes",
+        "start over",
+        "cancel my 3pm",
+        "yes",
+    )
+    assert [b[:2] for b in booked(run)] == [("Sports massage", "2026-12-07T10:00")], run.transcript
