@@ -262,15 +262,18 @@ def test_moving_in_plain_words() -> None:
     assert booked(run) == [("Sports massage", "2026-12-07T11:00")], run.transcript
 
 
-def test_two_services_in_one_message_never_books_the_second_in_place_of_the_first() -> None:
+def test_two_services_in_one_message_are_booked_back_to_back_never_one_in_place_of_the_other() -> None:
     run = talk(
         "movela",
         "on thursday I'd like a follow-up at 10 and then pilates rehab right after",
         "Rosa Monteiro, rosa@example.com",
         "yes",
     )
-    assert booked(run) == [("Follow-up session", "2026-12-10T10:00")], run.transcript
-    assert said(run, "Now your Pilates rehab, right after"), run.transcript
+    assert booked(run) == [
+        ("Follow-up session", "2026-12-10T10:00"),
+        ("Pilates rehab", "2026-12-10T10:30"),
+    ], run.transcript
+    assert {a.practitioner for a in run.actual} == {"Carla Mendes"}, "the same practitioner, free for both"
 
 
 # -- the customer's zone -----------------------------------------------------------------------------

@@ -430,3 +430,26 @@ def test_every_text_sent_is_gsm_7_within_two_segments() -> None:
     worst = max(segments(body) for body in OUTBOX)
     print(f"\n{len(OUTBOX)} texts sent, at most {worst} segment(s) each")
     assert worst <= MAX_SEGMENTS
+
+
+def test_a_german_and_a_portuguese_customer_book_by_text(world: World) -> None:
+    """No flag anywhere: the language is what the customer writes, and every text fits two segments."""
+    with world.serve() as served:
+        hans = served.phone("+4915112345678")
+        first = hans.text("Hallo, ich hätte gern einen Haarschnitt morgen um 15 Uhr")
+        assert "Buchungsassistent" in first.text and "Auf welchen Namen" in first.text, first.text
+        confirm = hans.text("Hans Becker")
+        assert "Bereit zur Buchung" in confirm.text and "+4915112345678" in confirm.text, confirm.text
+        assert "15:00 (Berlin)" in confirm.text, "a German number: Berlin time, said as such"
+        booked = hans.text("ja")
+        assert booked.text.startswith("Gebucht! Haircut"), booked.text
+        maria = served.phone("+351912000111")
+        first = maria.text("Olá, queria um corte de cabelo amanhã às 16h")
+        assert "Em que nome" in first.text, first.text
+        maria.text("Maria Sousa")
+        booked = maria.text("sim")
+        assert "marcado" in booked.text, booked.text
+        for answer in (*hans.answers, *maria.answers):
+            assert_fits(answer.bodies)
+    starts = sorted(datetime.fromisoformat(b["start"]) for b in world.bookings())
+    assert starts == [TOMORROW_3PM - timedelta(hours=1), TOMORROW_3PM + timedelta(hours=1)]

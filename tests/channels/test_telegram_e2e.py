@@ -412,3 +412,30 @@ def test_commands_and_language(telegram_world: TelegramWorld) -> None:
         assert texts(replies)[0].startswith("Cancel your Haircut on Tue 2 Jun, 3:00 PM?")
         pat.tap("Yes, cancel it")
     assert [b["status"] for b in world.bookings()] == ["cancelled"]
+
+
+def test_a_german_and_a_portuguese_customer_book_by_telegram(telegram_world: TelegramWorld) -> None:
+    """Telegram says the app is in English; what the customer writes decides the language."""
+    world = telegram_world
+    with world.serve() as served:
+        jonas = served.customer(
+            world, chat_id=494949, first_name="Jonas", last_name="Weber", language_code="en"
+        )
+        jonas.start("salon")
+        replies = jonas.say("Ich möchte einen Haarschnitt morgen um 15 Uhr")
+        assert texts(replies)[-1].endswith("Auf welchen Namen soll ich buchen?"), texts(replies)
+        assert "Jonas Weber verwenden" in jonas.buttons()
+        jonas.tap("Jonas Weber verwenden")
+        jonas.say("jonas@example.de")
+        assert "Buchen" in jonas.buttons()
+        [booked] = jonas.tap("Buchen")
+        assert booked["text"].startswith("Gebucht! Haircut"), booked["text"]
+        rita = served.customer(world, chat_id=353535, first_name="Rita", last_name="Sá", language_code=None)
+        rita.start("salon")
+        replies = rita.say("Olá, queria marcar um corte de cabelo amanhã às 16h")
+        assert texts(replies)[-1].endswith("Em que nome faço a marcação?"), texts(replies)
+        rita.say("Rita Sá, rita@example.pt")
+        [booked] = rita.say("sim")
+        assert booked["text"].startswith("Está marcado! Haircut"), booked["text"]
+    starts = sorted(b["start"] for b in world.bookings())
+    assert starts == ["2026-06-02T14:00:00Z", "2026-06-02T15:00:00Z"]
