@@ -47,3 +47,26 @@ def test_nlu_eval_prints_accuracy(tmp_path: object) -> None:
     )
     assert "100.00%" in result.stdout
     assert '"predicted_time": "15:00"' in predictions.read_text()
+
+
+def test_lang_starts_the_chat_in_any_of_the_five_languages() -> None:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("CADENCE_", "BOT_", "TELEGRAM_", "TWILIO_"))
+    }
+    greetings = {
+        "de": "Hallo! Ich bin",
+        "fr": "Bonjour ! Je suis",
+        "pt": "Olá! Sou o assistente",
+        "es": "¡Hola!",
+    }
+    for language, greeting in greetings.items():
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "chat", "--lang", language],
+            input="1\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            check=True,
+        )
+        assert greeting in result.stdout, (language, result.stdout)
