@@ -18,7 +18,7 @@ def _parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="talk to the bot in the terminal")
     chat.add_argument("slug", nargs="?", help="the business to talk to (default: BOT_DEFAULT_TENANT)")
     chat.add_argument("--tz", help="your time zone, e.g. Europe/Berlin")
-    chat.add_argument("--lang", help="the language to start in: en, es, de, fr or pt (what you write decides after that)")
+    chat.add_argument("--lang", help="the language to start in: en, es, de, fr or pt")
 
     serve = sub.add_parser("serve", help="the HTTP server with every configured channel")
     serve.add_argument("--host", default="127.0.0.1")

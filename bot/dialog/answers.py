@@ -77,9 +77,15 @@ def _lines(turn: Turn, services: list[Service], *, described: bool = False) -> s
 def _services(turn: Turn, named: list[Service], text: str) -> None:
     """ "do you do beard trims?": yes, with how long; "do you do nails?": no, and what is offered."""
     assert turn.tenant is not None
+    who = turn.tenant.practitioner(turn.conv.practitioner_id)
     if named:
         for service in named:
-            turn.say("we_do", service=service.name, duration=_minutes(service, turn.lang))
+            staff = turn.tenant.practitioners_for(service.id)
+            if who is not None and all(p.id != who.id for p in staff):  # "does she do sports massage?"
+                others = ", ".join(p.name for p in staff)
+                turn.say("not_offered_by", practitioner=who.name, service=service.name, who=others)
+            else:
+                turn.say("we_do", service=service.name, duration=_minutes(service, turn.lang))
         return
     offered = set().union(*(concepts_in(s.name) for s in turn.tenant.services))
     asked = {concept: word for concept, word in named_as(text).items() if concept not in offered}
@@ -104,11 +110,20 @@ def _info(turn: Turn, kind: QuestionKind) -> None:
 async def _hours(dialog: Dialog, turn: Turn, request: Request) -> None:
     """Opening hours: for the day asked about ("are you open today?", "on Saturdays?"), or the week."""
     assert turn.tenant is not None
-    slots = await _open_slots(dialog, turn)
+    who = (
+        turn.tenant.practitioners[request.practitioner_index]
+        if request.practitioner_index is not None
+        else None
+    )
+    slots = await _open_slots(dialog, turn, who.id if who else None)
     zone = turn.tenant.zone
     hours = weekly_hours(slots, zone)
     week = format_hours(hours, turn.lang)
     day = request.when.dates[0] if request.when.dates else None
+    if who is not None:  # "which days does Carla work?": her days, and she is the one asked about
+        turn.conv.practitioner_id, turn.conv.practitioner_asked = who.id, True
+        turn.say("hours_of", practitioner=who.name, hours=week)
+        return
     if day is None:
         turn.say("hours_all", hours=week)
         return
@@ -135,13 +150,19 @@ def _clock(moment: time, language: str) -> str:
     return format_time_of_day(datetime.combine(date(2000, 1, 3), moment), language)
 
 
-async def _open_slots(dialog: Dialog, turn: Turn) -> list[Slot]:
-    """Every service's open slots over the coming two weeks: the business's hours as customers meet them."""
+async def _open_slots(dialog: Dialog, turn: Turn, practitioner_id: str | None = None) -> list[Slot]:
+    """Every service's open slots over the coming two weeks (one practitioner's, when asked about):
+    the hours as customers meet them."""
     assert turn.tenant is not None
     client = dialog.directory.public(turn.tenant.slug)
     start = turn.now
     found: list[Slot] = []
     for service in turn.tenant.services:
-        availability = await client.get_availability(service.id, start=start, end=start + _HOURS_AHEAD)
+        staff = {p.id for p in turn.tenant.practitioners_for(service.id)}
+        if practitioner_id is not None and practitioner_id not in staff:
+            continue
+        availability = await client.get_availability(
+            service.id, start=start, end=start + _HOURS_AHEAD, practitioner_id=practitioner_id
+        )
         found += availability.slots
     return sorted(found, key=lambda s: s.start)

@@ -548,7 +548,9 @@ async def _offer(dialog: Dialog, turn: Turn, intro: str | None = None) -> bool:
     reach = Reach.at(turn.now, turn.zone)
     want = reach.fit(conv.want or Want())
     if not isinstance(want, Want):  # past, or beyond the horizon: say so rather than search
-        conv.want = None
+        # the time stays: "oops, I meant the 7th" keeps the 10:30 said with the wrong day
+        asked = conv.want or Want()
+        conv.want = Want(at=asked.at, window=asked.window) if asked.at or asked.window else None
         last = format_day(reach.last, turn.lang, with_year=True)
         turn.prompt(Stage.WHEN, t(turn.lang, f"day_{want}", day=last), ())
         return False

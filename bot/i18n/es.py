@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 TEXTS: dict[str, str] = {
+    "hours_of": "{practitioner} trabaja: {hours}.",
     "confirm_then": "Después: {service} ({duration}), {when}, con {practitioner}",
     "confirm_second_person": "Y para la segunda persona: {service} ({duration}), {when}, con {practitioner}",
     "booked_too": "Y {service} a las {when} con {practitioner}. Referencia: {reference}.",

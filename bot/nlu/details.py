@@ -43,7 +43,9 @@ class Details:
 _NUMBER_RUN = re.compile(r"(?<![\w/.:])\+?\(?\d[\d\s().\-]{5,20}\d(?![\w/:])")
 _DATE_LIKE = re.compile(r"^\d{1,4}[-./ ]\d{1,2}[-./ ]\d{2,4}$")
 _INTRO = re.compile(
-    r"(?:^|(?<=[\s,.;:!?(-]))(?:i'm|i’m|i am|my name is|my name's|my names|name is|name's|name:|name|this is"
+    r"(?:^|(?<=[\s,.;:!?(-]))(?:(?:put|change|make|book it under|under)(?: the| my)? name (?:as|to)"
+    r"|(?:the )?name (?:as|to|should be)|under the name|under"
+    r"|i'm|i’m|i am|my name is|my name's|my names|name is|name's|name:|name|this is"
     r"|it's|its|it is|call me|im|soy|me llamo|mi nombre es|ich heiße|ich heisse|ich bin|mein name ist"
     r"|je m'appelle|je m’appelle|je suis|moi c'est|mon nom est|eu sou|sou o|sou a|sou|meu nome é"
     r"|meu nome e|chamo-me|me chamo|o meu nome é)\s+",

@@ -48,22 +48,24 @@ _PATTERNS: dict[QuestionKind, dict[str, str]] = {
     QuestionKind.PRICE: {
         "en": r"how much (?:is|does|do|for|would|will)|how much\??$|price|prices|cost|costs|fee|fees"
         r"|rates?\b",
-        "es": r"cuanto (?:cuesta|vale|es|sale|cobr)|precio|precios|tarifa",
+        "es": r"cuanto (?:cuesta|vale|es|sale|cobr\w*)|precio|precios|tarifa",
         "de": r"was kostet|wie viel kostet|wieviel kostet|preis|preise|kosten",
         "fr": r"combien (?:coute|ca coute|pour)|prix|tarif",
-        "pt": r"quanto (?:custa|e|fica|cobr)|preco|precos",
+        "pt": r"quanto (?:custa|e|fica|cobr\w*)|preco|precos",
     },
     QuestionKind.HOURS: {
         "en": r"(?:are|r) (?:you|u) open|open (?:on|today|tomorrow|at|this)|opening (?:hours|times)|hours\b"
         r"|what time do you (?:open|close)|when do you (?:open|close)|do you (?:open|work) (?:on|at|today)"
-        r"|until when|till when|how late|how early|closed on|close on|do you do weekends|open weekends",
+        r"|until when|till when|how late|how early|closed on|close on|do you do weekends|open weekends"
+        r"|(?:which|what) days (?:does|do|is) \w+ (?:work|in)|when (?:does|is) \w+ (?:work|in|working)"
+        r"|what are \w+(?:'s)? hours",
         "es": r"(?:abris|abren|abre|abrís|estais abiertos|estan abiertos|esta abierto)|horario|a que hora"
-        r" (?:abr|cerr)|hasta que hora|cerrado",
+        r" (?:abr|cerr)\w*|hasta que hora|cerrado",
         "de": r"(?:haben|sind) sie (?:heute |morgen |am \w+ )?(?:offen|geoffnet|auf)|offnungszeiten|wann"
         r" (?:offnen|schliessen|haben) sie|bis wann|geschlossen",
         "fr": r"(?:etes vous|vous etes) ouverts?|ouvert (?:le|aujourd'hui|demain)|horaires?|a quelle heure"
-        r" (?:ouvr|ferm)|jusqu'a quelle heure|ferme",
-        "pt": r"(?:abrem|esta aberto|estao abertos|abre)|horario|a que horas (?:abr|fech)|ate que horas"
+        r" (?:ouvr|ferm)\w*|jusqu'a quelle heure|ferme",
+        "pt": r"(?:abrem|esta aberto|estao abertos|abre)|horario|a que horas (?:abr|fech)\w*|ate que horas"
         r"|fechado",
     },
     QuestionKind.ADDRESS: {
@@ -84,7 +86,8 @@ _PATTERNS: dict[QuestionKind, dict[str, str]] = {
     },
     QuestionKind.SERVICES: {
         "en": r"what (?:services|treatments|do you (?:do|offer))|which services|services do you"
-        r"|do you (?:do|offer|provide)\b|do you have (?:any )?(?:services|treatments)",
+        r"|do (?:you|u|ya|y'all)(?: guys| all)? (?:do|offer|provide)"
+        r"|do you have (?:any )?(?:services|treatments)",
         "es": r"que servicios|(?:haceis|hacen|ofreceis|ofrecen)\b",
         "de": r"welche (?:leistungen|behandlungen|services)|(?:machen|bieten) sie\b",
         "fr": r"quels services|(?:faites|proposez) vous|vous (?:faites|proposez)",
@@ -92,7 +95,7 @@ _PATTERNS: dict[QuestionKind, dict[str, str]] = {
     },
 }
 _COMPILED = {
-    kind: {lang: re.compile(r"(?<![\w'])(?:" + p + r")") for lang, p in table.items()}
+    kind: {lang: re.compile(r"(?<![\w'])(?:" + p + r")(?![\w'])") for lang, p in table.items()}
     for kind, table in _PATTERNS.items()
 }
 _ASKS = re.compile(

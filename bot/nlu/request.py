@@ -34,6 +34,7 @@ _PARTY = re.compile(
     r"\b(?:"
     # en
     r"me and (?:my|a) \w+|my \w+ and (?:i|me)|both of us|(?:the )?two of us|two people"
+    r"|(?:and|plus) (?:one|another) for (?:my|a) \w+"
     r"|for two(?: people| persons)?(?= *(?:[,.!?]|$))"
     # es
     r"|para mi y (?:mi|un|una) \w+|mi \w+ y yo|(?:los|las|nosotros) dos|dos personas"
@@ -214,7 +215,8 @@ def extract_request(
     if second is None:
         # By meaning, in any language: "Sportmassage", "corte de pelo y arreglo de barba".
         unnamed = rest if practitioner is None else folded
-        meaning = services_by_meaning(unnamed, [_label(s) for s in services], aliases)
+        # a second service must be named in full ("séance" alone is not a follow-up session)
+        meaning = services_by_meaning(unnamed, [_label(s) for s in services], aliases, full=first is not None)
         meant = [i for i in meaning if i != first]
         if first is None and meant:
             first, meant = meant[0], meant[1:]
