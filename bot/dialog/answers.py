@@ -122,6 +122,7 @@ async def _hours(dialog: Dialog, turn: Turn, request: Request) -> None:
     day = request.when.dates[0] if request.when.dates else None
     if who is not None:  # "which days does Carla work?": her days, and she is the one asked about
         turn.conv.practitioner_id, turn.conv.practitioner_asked = who.id, True
+        turn.conv.mentioned = who.id
         turn.say("hours_of", practitioner=who.name, hours=week)
         return
     if day is None:

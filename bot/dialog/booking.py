@@ -25,7 +25,7 @@ from bot.nlu.details import Details, bare_name, read_details
 from bot.nlu.intents import BookingIntent, booking_intent
 from bot.nlu.language import detect_language
 from bot.nlu.lexicon import WORDS
-from bot.nlu.questions import detect_question
+from bot.nlu.questions import QuestionKind, detect_question
 from bot.nlu.request import Request, extract_request
 from bot.nlu.text import fold
 from bot.nlu.timezones import find_zone
@@ -74,16 +74,29 @@ async def in_booking(dialog: Dialog, turn: Turn, text: str) -> None:
     details = read_details(text, _regions(turn), name_asked=name_asked)
     rest = details.rest
     request = parse_request(turn, rest)
+    if request.practitioner_index is None and conv.mentioned and _WITH_THEM.search(rest):
+        # "a follow-up with her on wednesday": the practitioner just talked about
+        staff = [p.id for p in turn.tenant.practitioners] if turn.tenant else []
+        if conv.mentioned in staff:
+            request = replace(request, practitioner_index=staff.index(conv.mentioned))
+    if request.practitioner_index is not None and turn.tenant is not None:
+        conv.mentioned = turn.tenant.practitioners[request.practitioner_index].id
     # Asked for a name, a message that is nothing else is one ("Beatriz Costa", "Sam", "June").
     name = bare_name(rest) if name_asked and details.name is None and _may_be_a_name(request) else None
     if name is not None:  # and so the words are not a month too ("Marco", "June")
         details, rest, request = replace(details, name=name), "", Request(None, None, When())
     took_details = _take_details(turn, details)
-    if rest.strip() and (kind := detect_question(rest, turn.languages)) is not None:
+    asked, conv.asked = conv.asked, None
+    kind = detect_question(rest, turn.languages) if rest.strip() else None
+    if kind is None and asked is not None and _follow_up_question(rest, request):
+        kind = QuestionKind(asked)  # "how long is a massage?" ... "and the pilates?"
+    if kind is not None:
         # "are you open on Saturdays?", "how long is a massage?": answered, then on where we were; a
         # service asked about is taken ("do you do beard trims?" is the start of booking one).
         await answers.answer(dialog, turn, kind, request, rest)
-        if request.service_index is not None and request.also is None and _apply_request(turn, request):
+        conv.asked = kind
+        offered = request.service_index is not None and _offered_by_them(turn, request.service_index)
+        if offered and request.also is None and _apply_request(turn, request):
             await advance(dialog, turn)
         else:
             await ask_again(dialog, turn)
@@ -100,12 +113,18 @@ async def in_booking(dialog: Dialog, turn: Turn, text: str) -> None:
     ):
         await dialog.pick(turn, pick)
         return
-    intent = booking_intent(rest, turn.languages) if request.service_index is None else None
-    if intent is BookingIntent.NEVER_MIND:
+    intent = booking_intent(rest, turn.languages)
+    if (
+        request.service_index is not None
+        and intent is not BookingIntent.CHECK
+        and conv.stage is not Stage.BOOKED
+    ):
+        intent = None  # a service named is a request, unless it asks about a booking made
+    if intent is BookingIntent.NEVER_MIND and request.service_index is None:
         await never_mind(turn)
         return
     # About a booking they have: right after booking, or before starting another ("I can't make it").
-    if intent is not None and (
+    if intent not in (None, BookingIntent.NEVER_MIND) and (
         conv.stage is Stage.BOOKED or (conv.service_id is None and await dialog.mine(turn))
     ):
         await dialog.manage_in_words(turn, intent, request.when)
@@ -140,7 +159,9 @@ async def in_booking(dialog: Dialog, turn: Turn, text: str) -> None:
         turn.say("not_understood_when")
         await ask_again(dialog, turn)
     else:
-        await ask_again(dialog, turn, prefix="not_understood" if conv.greeted else None)
+        # "I'd like to book an appointment" is understood: it asks for what comes next
+        wants_to_book = _BOOK_WORDS.search(fold(rest)) is not None
+        await ask_again(dialog, turn, prefix="not_understood" if conv.greeted and not wants_to_book else None)
 
 
 def parse_request(turn: Turn, text: str) -> Request:
@@ -173,6 +194,12 @@ def _apply_request(turn: Turn, request: Request) -> bool:
     assert turn.tenant is not None
     tenant, conv = turn.tenant, turn.conv
     took = False
+    if request.again and conv.service_id is None and conv.booked is not None and not request.when.is_empty:
+        # "and another one on the 23rd, same time": the service just booked, at its time unless said
+        booked = conv.booked
+        local = booked.start.astimezone(turn.zone)
+        _choose_service(turn, booked.service_id)
+        conv.want = Want(at=local.time().replace(tzinfo=None))
     if request.service_index is not None and not conv.moving:
         _choose_service(turn, tenant.services[request.service_index].id)
         conv.also = tenant.services[request.also].id if request.also is not None else None
@@ -198,7 +225,9 @@ def _apply_request(turn: Turn, request: Request) -> bool:
         took = True
     if not request.when.is_empty or request.earliest:
         wanted = want_of(request.when).model_copy(update={"earliest": request.earliest})
-        conv.want, conv.slot = (conv.want or Want()).merged(wanted), None
+        # "the earliest you have" starts afresh: the days asked about before had nothing
+        base = Want() if request.earliest else conv.want or Want()
+        conv.want, conv.slot = base.merged(wanted), None
         took = True
     return took
 
@@ -908,6 +937,31 @@ def _looks_like_when(text: str, languages: Sequence[str]) -> bool:
 
 
 _CLOCKISH = re.compile(r"\b\d{1,2}(?:[:h.]\d{2}|\s?(?:am|pm|h|uhr))\b", re.IGNORECASE)
+
+
+def _offered_by_them(turn: Turn, service_index: int) -> bool:
+    """Whether the practitioner the conversation is about (if any) does the service."""
+    assert turn.tenant is not None
+    if turn.conv.practitioner_id is None:
+        return True
+    service = turn.tenant.services[service_index]
+    return any(p.id == turn.conv.practitioner_id for p in turn.tenant.practitioners_for(service.id))
+
+
+_BOOK_WORDS = re.compile(
+    r"\b(?:book\w*|appointment|reserv\w*|cita|turno|termin\w*|rendez.vous|rdv|marca\w*|agendar)\b"
+)
+_WITH_THEM = re.compile(
+    r"\b(?:with|con|mit|avec|com) (?:her|him|them|ella|el|él|ihr|ihm|elle|lui|ela|ele)\b", re.IGNORECASE
+)
+_FOLLOW_UP = re.compile(r"^\W*(?:and|what about|how about|y|und|et|e|what of|and for)\b", re.IGNORECASE)
+
+
+def _follow_up_question(text: str, request: Request) -> bool:
+    """A short question about another service or practitioner, right after an answer: "and the pilates?"."""
+    named = request.service_index is not None or request.practitioner_index is not None
+    short = text.rstrip().endswith("?") and len(text.split()) <= 6 and request.when.is_empty
+    return named and short and _FOLLOW_UP.match(text) is not None
 
 
 def _may_be_a_name(request: Request) -> bool:

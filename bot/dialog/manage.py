@@ -81,7 +81,8 @@ async def in_words(dialog: Dialog, turn: Turn, intent: BookingIntent, when: When
 
 
 def _named_by(turn: Turn, booking: OwnedBooking, when: When) -> bool:
-    """Whether "my 3pm", "the friday one", "friday at 3" is this booking."""
+    """Whether "my 3pm", "the friday one", "friday at 3" is this booking (a day alone, a time alone, or
+    both must match)."""
     local = booking.start.astimezone(turn.zone)
     days = set(when.dates) | (set(Want(date_range=when.date_range).days) if when.date_range else set())
     if days and local.date() not in days:

@@ -124,6 +124,10 @@ class Conversation(BaseModel):
     """How many people: 2 for "me and my son" (two bookings at one start)."""
     pair: Pair | None = None
     """The second booking, once a slot for the first is chosen."""
+    mentioned: str | None = None
+    """The practitioner last named or asked about, so "with her" is that one."""
+    asked: str | None = None
+    """The kind of question just answered, so "and the pilates?" is the same question about another."""
     own_details: bool = False
     """The customer asked to change their details: the name and contact remembered from before are
     not used, so the name asked for is read as one ("Beatriz Costa", not the practitioner Ana Costa)."""

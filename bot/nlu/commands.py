@@ -125,7 +125,9 @@ _FIXED: dict[str, tuple[tuple[CommandKind, str], ...]] = {
             + r"|what are my "
             + _BOOKING
             + r"|do i have any "
-            + _BOOKING,
+            + _BOOKING
+            + r"|what (?:have i got|do i have|did i) book(?:ed)?|what (?:bookings|appointments) do i have"
+            + r"|(?:have i got|what's|what is) (?:booked|coming up)",
         ),
         (CommandKind.CANCEL_BOOKING, r"cancel (?:my |the |this |that |our )?(?:upcoming )?" + _BOOKING),
         (

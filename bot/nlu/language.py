@@ -64,11 +64,20 @@ def detect_language(text: str, candidates: Sequence[str]) -> str | None:
     return best
 
 
+_ADDRESS = re.compile(r"\S+@\S+|\bhttps?://\S+|\bwww\.\S+")
+_NAME_LIKE = re.compile(  # a capitalised word inside a sentence, or one followed by another: names
+    r"(?<=[^\s.!?¿¡])(\s+)[A-ZÀ-Ý][a-zà-ÿ'-]+|\b[A-ZÀ-Ý][a-zà-ÿ'-]+(?=\s+[A-ZÀ-Ý][a-zà-ÿ'-]+)"
+)
+
+
 def written_in(text: str, current: str, candidates: Sequence[str], *, first: bool) -> str | None:
     """The language a customer's message is in, when it says so clearly enough to speak it: ``current``
     when that is what the evidence says; another one, on their first message, when its evidence
     outweighs ``current``'s; later, only on a clear switch (two words more), so a "gracias" or a name in
     an English chat changes nothing. None when the message says nothing either way ("ok", "3pm")."""
+    text = _ADDRESS.sub(" ", text)  # an email or a link says nothing about the language spoken
+    if not first:  # later, names ("Marco Santos") are not evidence: only the words around them are
+        text = _NAME_LIKE.sub(" ", text)
     scores = language_scores(text, [current, *candidates])
     if not scores:
         return None

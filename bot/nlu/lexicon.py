@@ -305,6 +305,13 @@ _EN_PHRASES: dict[tuple[str, ...], str] = {
     ("change", "it", "to"): "at",
     ("move", "it", "to"): "at",
     ("switch", "it", "to"): "at",
+    # "one" as a pronoun is not an hour: "another one on the 23rd", "that one at 5"
+    ("another", "one"): "_",
+    ("this", "one"): "_",
+    ("that", "one"): "_",
+    ("same", "one"): "_",
+    ("which", "one"): "_",
+    ("one", "more"): "_",
     ("push", "it", "to"): "at",
     ("push", "it", "back", "to"): "at",
     ("bring", "it", "forward", "to"): "at",

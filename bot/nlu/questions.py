@@ -86,7 +86,7 @@ _PATTERNS: dict[QuestionKind, dict[str, str]] = {
     },
     QuestionKind.SERVICES: {
         "en": r"what (?:services|treatments|do you (?:do|offer))|which services|services do you"
-        r"|do (?:you|u|ya|y'all)(?: guys| all)? (?:do|offer|provide)"
+        r"|do (?:you|u|ya|y'all)(?: guys| all)? (?:do|offer|provide)|does (?:he|she|they|\w+) (?:do|offer)"
         r"|do you have (?:any )?(?:services|treatments)",
         "es": r"que servicios|(?:haceis|hacen|ofreceis|ofrecen)\b",
         "de": r"welche (?:leistungen|behandlungen|services)|(?:machen|bieten) sie\b",

@@ -28,6 +28,8 @@ class Request:
     the one named first."""
     party: int = 1
     """How many people the booking is for: 2 for "me and my son", "both of us", "two haircuts"."""
+    again: bool = False
+    """ "another one", "the same again", "una más": the service just booked, once more."""
 
 
 _PARTY = re.compile(
@@ -51,9 +53,15 @@ alone is one person, the son."""
 _TWO_OF = re.compile(r"\b(?:two|2|dos|zwei|deux|dois|duas)\s+([a-z][\w-]*)")
 
 
+_AGAIN = re.compile(
+    r"\b(?:another(?: one)?|one more|same (?:again|thing|one|service)|again|otr[oa](?: m[aá]s)?|una m[aá]s"
+    r"|noch (?:einen|eine|einmal)|nochmal|encore (?:un|une)|un autre|une autre|outr[oa]|mais (?:um|uma))\b"
+)
 _EARLIEST = re.compile(
     r"\b(?:asap|a\.s\.a\.p|as soon as (?:possible|you can)|earliest|soonest|first (?:available|free|open)"
-    r"|next (?:available|free|open)|whenever|any ?time(?: is fine| works)?|lo (?:mas )?antes posible"
+    r"|next (?:available|free|open)|whenever|lo (?:mas )?antes posible"
+    # "any time" is the earliest, but "any time after 5pm" is a window
+    r"|any ?time(?: is fine| works)?(?! (?:after|before|on|in|this|next|between|from|around|tomorrow|today))"
     r"|cuanto antes|primer (?:hueco|turno) (?:libre|disponible)|(?:so )?bald (?:wie )?moglich"
     r"|fruhestmoglich|nachste(?:r|n)? freie"
     r"|des que possible|au plus tot|le plus tot possible|premier creneau|o mais cedo possivel|quanto antes"
@@ -216,13 +224,16 @@ def extract_request(
         # By meaning, in any language: "Sportmassage", "corte de pelo y arreglo de barba".
         unnamed = rest if practitioner is None else folded
         # a second service must be named in full ("séance" alone is not a follow-up session)
-        meaning = services_by_meaning(unnamed, [_label(s) for s in services], aliases, full=first is not None)
+        meaning = services_by_meaning(
+            unnamed, [_label(s) for s in services], aliases, full_only=first is not None
+        )
         meant = [i for i in meaning if i != first]
         if first is None and meant:
             first, meant = meant[0], meant[1:]
         second = meant[0] if meant else None
+    again = first is None and _AGAIN.search(folded) is not None
     return Request(
-        first, practitioner.index if practitioner else None, when, earliest, second, _party(folded)
+        first, practitioner.index if practitioner else None, when, earliest, second, _party(folded), again
     )
 
 

@@ -210,14 +210,14 @@ def services_by_meaning(
     labels: Sequence[str],
     aliases: Mapping[int, Sequence[str]] | None = None,
     *,
-    full: bool = False,
+    full_only: bool = False,
 ) -> list[int]:
     """The services a text names by meaning, in the order it names them (at most two).
 
     Every service whose name the text names in full counts ("corte de pelo y arreglo de barba": Haircut,
     Beard trim; "Sportmassage"). Otherwise the one service that shares the most concepts with the text,
     when no other shares as many ("Folgetermin": Follow-up session); "a massage" at a place with a
-    sports and a deep tissue massage names neither; with ``full``, only services named in full. A
+    sports and a deep tissue massage names neither; with ``full_only``, only services named in full. A
     service's aliases count as other names."""
     said = concepts_at(text)
     if not said:
@@ -239,7 +239,7 @@ def services_by_meaning(
         if len(found) == 2 and not _together(text, found[0][0], found[1][0]):
             found = found[:1]  # far apart, or not joined: only the first is asked for now
         return [index for _, index in found]
-    if full:  # only services named in full were asked for
+    if full_only:  # only services named in full were asked for
         return []
     most = max(shared, default=0)
     tied = [i for i, n in enumerate(shared) if n == most]

@@ -157,7 +157,12 @@ def _interpret(canon: str, local: datetime, english: bool = True) -> When:
             and (
                 canon.startswith("on ", primary.start)
                 or before.group().endswith(" on ")
-                or (primary.evening and not canon[: before.start()].endswith("for"))  # "8 tonight"
+                or (
+                    (primary.evening or canon.startswith(("tomorrow", "today", "dayafter"), primary.start))
+                    and not canon[: before.start()].endswith(
+                        "for"
+                    )  # "8 tonight", "9 tomorrow"; "for 4" is people
+                )
             )
         ):
             found_time = resolve_hour(int(before["h"]), 0, None, context)

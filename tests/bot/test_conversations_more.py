@@ -206,3 +206,88 @@ def test_cancel_my_3pm_picks_that_booking_and_several_are_asked_about() -> None:
         "yes",
     )
     assert [b[:2] for b in booked(run)] == [("Sports massage", "2026-12-07T10:00")], run.transcript
+
+
+# -- found by conversations the project did not hold ----------------------------------------------------
+
+
+def test_a_name_corrected_at_the_summary() -> None:
+    run = talk(
+        "bloom",
+        "beard trim saturday 11am",
+        "Terrell Jackson, terrell@example.com",
+        "actually put the name as Terry Jackson",
+        "yes",
+    )
+    assert [a.name for a in run.actual] == ["Terry Jackson"], run.transcript
+
+
+def test_another_one_same_time_is_the_service_just_booked() -> None:
+    run = talk(
+        "bloom",
+        "beard trim saturday 11am",
+        "Terry Jackson, terry@example.com",
+        "yes",
+        "and another one on the 12th, same time please",
+        "yes",
+    )
+    assert [b[:2] for b in booked(run)] == [
+        ("Beard trim", "2026-12-05T11:00"),
+        ("Beard trim", "2026-12-12T11:00"),
+    ], run.transcript
+
+
+def test_did_that_go_through_names_the_booking_it_asks_about() -> None:
+    run = talk(
+        "movela",
+        "follow-up with Ana on monday at 10am",
+        "Rui Sá, rui@example.com",
+        "yes",
+        "just to be sure, did that go through? I need the follow-up with Ana on monday at 10am",
+    )
+    assert said(run, r"Yes, you're booked: Follow-up session on Mon 7 Dec, 10:00 AM"), run.transcript
+    assert len(run.actual) == 1
+
+
+def test_a_practitioners_days_then_with_her() -> None:
+    run = talk(
+        "movela",
+        "Which days does Carla work?",
+        "does she do sports massage?",
+        "ok a follow-up with her on wednesday at 7pm",
+        "Marco Santos",
+        "marco.santos@gmail.com",
+        "yes",
+    )
+    assert said(run, r"Carla Mendes works Tue 10:00 AM–7:30 PM, Wed 2:00 PM–8:00 PM"), run.transcript
+    assert said(run, r"Carla Mendes doesn't do Sports massage"), run.transcript
+    assert booked(run) == [("Follow-up session", "2026-12-09T19:00", "Carla Mendes")], run.transcript
+    assert run.language == "en", "a Portuguese-looking name or email does not switch the language"
+
+
+def test_and_the_pilates_is_the_same_question() -> None:
+    run = talk("movela", "How long is an initial assessment?", "and the pilates?")
+    assert said(run, "Initial assessment takes 60 minutes") and said(run, "Pilates rehab takes 50 minutes"), (
+        run.transcript
+    )
+
+
+def test_a_bare_hour_before_tomorrow() -> None:
+    run = talk(
+        "movela",
+        "initial assessment, whenever is soonest",
+        "9 tomorrow is perfect",
+        "Vasco Teixeira, vasco@example.com",
+        "yes",
+    )
+    assert [b[:2] for b in booked(run)] == [("Initial assessment", "2026-12-05T09:00")], run.transcript
+
+
+def test_the_earliest_after_nothing_this_week() -> None:
+    run = talk("movela", "anything tomorrow for pilates rehab?", "ok then the earliest you have")
+    assert said(run, r"Open times for Pilates rehab on Tue 8 Dec:\n10:00 AM"), run.transcript
+
+
+def test_wanting_to_book_is_not_misunderstood() -> None:
+    run = talk("movela", "hello", "I'd like to book an appointment")
+    assert not said(run, "didn't understand"), run.transcript
