@@ -200,6 +200,19 @@ def _apply_request(turn: Turn, request: Request) -> bool:
         local = booked.start.astimezone(turn.zone)
         _choose_service(turn, booked.service_id)
         conv.want = Want(at=local.time().replace(tzinfo=None))
+    if (
+        request.right_after
+        and request.service_index is not None
+        and conv.booked is not None
+        and conv.service_id is None
+        and request.when.is_empty
+    ):
+        # "can I also get a beard trim right after that?": when the booking just made ends
+        end = (conv.booked.end or conv.booked.start).astimezone(turn.zone)
+        conv.want = Want(dates=(end.date(),), at=end.time().replace(tzinfo=None))
+        doing = {p.id for p in tenant.practitioners_for(tenant.services[request.service_index].id)}
+        if conv.booked.practitioner_id in doing:
+            conv.practitioner_id, conv.practitioner_asked = conv.booked.practitioner_id, True
     if request.service_index is not None and not conv.moving:
         _choose_service(turn, tenant.services[request.service_index].id)
         conv.also = tenant.services[request.also].id if request.also is not None else None

@@ -115,6 +115,8 @@ _NOT_NAMES = wordset(
     " si sí ja nein oui non sim não nao gracias danke merci obrigado obrigada por favor bitte"
     " going coming calling texting trying just also still very really"
     " actually wait oh oops instead same make change switch move rather meant mean can't cant"
+    " perdon perdón perdão perdao pardon entschuldigung desculpe disculpa mejor lieber plutôt plutot"
+    " nobody somebody someone anybody anyone everybody everyone"
 )
 _DATE_WORDS = frozenset(
     w for table in WORDS.values() for w, c in table.items() if c != "_" and not c.isdigit() and len(w) > 2

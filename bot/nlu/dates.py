@@ -181,6 +181,24 @@ def _offset(m: re.Match[str], today: date) -> DateHit | None:
     return DateHit(*_span(m), dates=(d,))
 
 
+def _weeks_on(m: re.Match[str], today: date) -> DateHit | None:
+    """ "in 2 weeks on tuesday": the tuesday of the week two weeks from this one (Monday first)."""
+    weeks = _count(m) * (2 if m["unit"] == "fortnight" else 1)
+    if weeks > 60:
+        return None
+    later = today + timedelta(weeks=weeks)
+    return DateHit(*_span(m), dates=(later - timedelta(days=later.weekday() - int(m["wd"])),))
+
+
+def _nth_weekday_from_now(m: re.Match[str], today: date) -> DateHit | None:
+    """ "3 fridays from now": the third friday to come (today's own weekday not counted)."""
+    n = int(m["n"])
+    if not 1 <= n <= 60:
+        return None
+    first = daymath.coming_weekday(today, int(m["wd"]), include_today=False)
+    return DateHit(*_span(m), dates=(first + timedelta(weeks=n - 1),))
+
+
 def _next_week(m: re.Match[str], today: date) -> DateHit | None:
     start = daymath.weekday_in_week(today, 0, 2 if m.groupdict().get("after") else 1)
     part = m.groupdict().get("part")
@@ -300,6 +318,10 @@ RULES: tuple[tuple[re.Pattern[str], Handler], ...] = (
     (_rx(r"(?:this|coming) " + _WD), _this_weekday),
     (_rx(_WD + r" (?:this|coming)"), _this_weekday),
     (_rx(r"last " + _WD), _last_weekday),
+    # "in 2 weeks on tuesday", "tuesday in 2 weeks", "3 fridays from now": that weekday, weeks on
+    (_rx(r"in " + _COUNT + r" (?P<unit>weeks?|fortnight) (?:,? )?(?:on |from )?(?:the )?" + _WD), _weeks_on),
+    (_rx(_WD + r" (?:,? )?in " + _COUNT + r" (?P<unit>weeks?|fortnight)"), _weeks_on),
+    (_rx(r"(?P<n>\d{1,2}) w?wd(?P<wd>\d)s? (?:from )?(?:now|today|fromnow)"), _nth_weekday_from_now),
     (_rx(r"in " + _COUNT + r" (?P<unit>days?|weeks?|months?|fortnight)"), _offset),
     (_rx(_COUNT + r" (?P<unit>days?|weeks?|months?|fortnight) (?:from )?(?:now|today|fromnow)"), _offset),
     (_rx(_COUNT + r" (?P<unit>days?|weeks?|fortnight) (?:from )?(?P<base>tomorrow)"), _offset),
@@ -361,6 +383,7 @@ _DAYS = ("day", "week", "month", "fortnight")
 _NEEDLES: tuple[tuple[str, ...], ...] = (
     ("ymd",), ("md",), ("mo",), ("month",), ("month",),
     *(("wd",),) * 12,
+    ("week", "fortnight"), ("week", "fortnight"), ("wd",),
     _DAYS, _DAYS, ("tomorrow",), ("wd",), ("day",),
     ("today", "tonight", "tomorrow", "yesterday"), ("this",),
     ("week",), ("week",), ("week",), ("week",), ("weekend",), ("weekend",), ("month",),

@@ -104,6 +104,34 @@ def _from_intro(text: str) -> tuple[str, int, int] | None:
     return None
 
 
+def _trailing_capitalised(words: list[str]) -> list[str]:
+    """The run of two to four capitalised words that ends ``words`` ("Kevin Tran"), if any."""
+    run: list[str] = []
+    for word in reversed(words):
+        if not word[:1].isupper() or len(run) == 4:
+            break
+        run.insert(0, word)
+    return run if len(run) >= 2 else []
+
+
+_HERE = re.compile(
+    r"(?:^|[.!?]\s+)(?:(?:hi|hello|hey|ola|olá|hola|hallo|bonjour|oi)[\s,!]+)?"
+    r"(?P<name>[^\W\d_][\w'’-]*(?:\s+[^\W\d_][\w'’-]*){0,3})\s+(?:here|aqui|aquí|hier|ici)\b",
+    re.IGNORECASE,
+)
+
+
+def _from_here(text: str) -> tuple[str, int, int] | None:
+    """ "Beatriz Nunes here 👋 ...": a name introduced the way people sign a text."""
+    m = _HERE.search(text)
+    if m is None or not _cased(text):  # only a name written as one: "Beatriz Nunes here"
+        return None
+    name = _name_words(m["name"], asked=False, cased=True)
+    if name is None or len(name.split()) != len(m["name"].split()):
+        return None
+    return name, m.start("name"), m.end("name")
+
+
 def _beside(text: str, start: int, end: int, *, asked: bool) -> tuple[str, int, int] | None:
     """A name in the clause just before or just after a contact ("Sara Matos 926 118 440")."""
     cased = _cased(text)
@@ -117,6 +145,11 @@ def _beside(text: str, start: int, end: int, *, asked: bool) -> tuple[str, int, 
         name = _name_words(" ".join(words), asked=asked, cased=cased)
         if name is not None and len(name.split()) == len(words):
             return name, cut, len(before)
+        # "ok so it's for Kevin Tran, 646-555-0123": the capitalised words right before the contact
+        trailing = _trailing_capitalised(words) if cased else []
+        if trailing and (name := _name_words(" ".join(trailing), asked=asked, cased=True)) is not None:
+            at = len(before) - len(" ".join(trailing))
+            return name, at, len(before)
     tail = text[end:]
     lead = len(tail) - len(tail.lstrip(" ,;:-–—)]"))
     after = _CLAUSE.split(tail[lead:], maxsplit=1)[0]
@@ -153,7 +186,7 @@ def read_details(text: str, regions: Sequence[str | None] = (), *, name_asked: b
         phone = phone or next((p for r in (*regions, None) if (p := extract_phone(run, r))), None)
         contacts.append((m.start(), m.end()))
         rest = _blank(rest, m.start(), m.end())
-    found = _from_intro(rest)
+    found = _from_intro(rest) or _from_here(rest)
     for start, end in sorted(contacts):
         if found is None:
             found = _beside(rest, start, end, asked=name_asked)

@@ -277,6 +277,14 @@ _EN: dict[str, str] = {
 }
 
 _EN_PHRASES: dict[tuple[str, ...], str] = {
+    # Habits are not times asked for: "stretching every evening ... wednesday at 9:15" is 9:15 am.
+    ("every", "morning"): "_",
+    ("every", "afternoon"): "_",
+    ("every", "evening"): "_",
+    ("every", "night"): "_",
+    ("each", "morning"): "_",
+    ("each", "evening"): "_",
+    ("each", "night"): "_",
     # Greetings are not times of day: "good evening, can I come at 10?" is 10 am.
     ("good", "morning"): "_",
     ("good", "afternoon"): "_",
@@ -420,6 +428,12 @@ _ES: dict[str, str] = {
 }
 
 _ES_PHRASES: dict[tuple[str, ...], str] = {
+    ("todas", "las", "mananas"): "_",
+    ("todas", "las", "tardes"): "_",
+    ("todas", "las", "noches"): "_",
+    ("cada", "manana"): "_",
+    ("cada", "tarde"): "_",
+    ("cada", "noche"): "_",
     ("buenos", "dias"): "_",
     ("buenas", "tardes"): "_",
     ("buenas", "noches"): "_",
@@ -571,6 +585,9 @@ _DE: dict[str, str] = {
 }
 
 _DE_PHRASES: dict[tuple[str, ...], str] = {
+    ("jeden", "morgen"): "_",
+    ("jeden", "abend"): "_",
+    ("jede", "nacht"): "_",
     ("guten", "morgen"): "_",
     ("guten", "tag"): "_",
     ("guten", "abend"): "_",
@@ -696,6 +713,10 @@ _FR: dict[str, str] = {
 }
 
 _FR_PHRASES: dict[tuple[str, ...], str] = {
+    ("tous", "les", "matins"): "_",
+    ("tous", "les", "soirs"): "_",
+    ("chaque", "matin"): "_",
+    ("chaque", "soir"): "_",
     ("bonne", "soiree"): "_",
     ("bonne", "nuit"): "_",
     ("bonne", "journee"): "_",
@@ -825,6 +846,11 @@ _PT: dict[str, str] = {
 }
 
 _PT_PHRASES: dict[tuple[str, ...], str] = {
+    ("todas", "as", "manhas"): "_",
+    ("todas", "as", "tardes"): "_",
+    ("todas", "as", "noites"): "_",
+    ("cada", "manha"): "_",
+    ("cada", "noite"): "_",
     ("bom", "dia"): "_",
     ("boa", "tarde"): "_",
     ("boa", "noite"): "_",

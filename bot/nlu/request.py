@@ -30,13 +30,15 @@ class Request:
     """How many people the booking is for: 2 for "me and my son", "both of us", "two haircuts"."""
     again: bool = False
     """ "another one", "the same again", "una más": the service just booked, once more."""
+    right_after: bool = False
+    """ "right after that", "just after": straight after the booking just made."""
 
 
 _PARTY = re.compile(
     r"\b(?:"
     # en
     r"me and (?:my|a) \w+|my \w+ and (?:i|me)|both of us|(?:the )?two of us|two people"
-    r"|(?:and|plus) (?:one|another) for (?:my|a) \w+"
+    r"|(?:and|plus) (?:one|another) for (?:my|a) \w+|and my \w+ (?:needs|wants|would like|too)"
     r"|for two(?: people| persons)?(?= *(?:[,.!?]|$))"
     # es
     r"|para mi y (?:mi|un|una) \w+|mi \w+ y yo|(?:los|las|nosotros) dos|dos personas"
@@ -56,6 +58,11 @@ _TWO_OF = re.compile(r"\b(?:two|2|dos|zwei|deux|dois|duas)\s+([a-z][\w-]*)")
 _AGAIN = re.compile(
     r"\b(?:another(?: one)?|one more|same (?:again|thing|one|service)|again|otr[oa](?: m[aá]s)?|una m[aá]s"
     r"|noch (?:einen|eine|einmal)|nochmal|encore (?:un|une)|un autre|une autre|outr[oa]|mais (?:um|uma))\b"
+)
+_RIGHT_AFTER = re.compile(
+    r"\b(?:(?:right|just|straight|directly|immediately) after(?: (?:that|it|this|the \w+))?|after that one"
+    r"|justo despues|inmediatamente despues|direkt danach|gleich danach|juste apres|tout de suite apres"
+    r"|logo a seguir|logo depois|em seguida)\b"
 )
 _EARLIEST = re.compile(
     r"\b(?:asap|a\.s\.a\.p|as soon as (?:possible|you can)|earliest|soonest|first (?:available|free|open)"
@@ -232,8 +239,16 @@ def extract_request(
             first, meant = meant[0], meant[1:]
         second = meant[0] if meant else None
     again = first is None and _AGAIN.search(folded) is not None
+    right_after = _RIGHT_AFTER.search(folded) is not None
     return Request(
-        first, practitioner.index if practitioner else None, when, earliest, second, _party(folded), again
+        first,
+        practitioner.index if practitioner else None,
+        when,
+        earliest,
+        second,
+        _party(folded),
+        again,
+        right_after,
     )
 
 

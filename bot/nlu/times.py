@@ -333,7 +333,7 @@ def day_part_in(canon: str) -> str | None:
     return m["part"] if m and m["part"] != "lunch" else None
 
 
-_BARE = re.compile(r"^(?:at )?(?P<h>\d{1,2})(?: ish)?(?= \||$| ,| or | and | pls)")
+_BARE = re.compile(r"^(?:at )?(?P<h>\d{1,2})(?: ish)?(?= \||$| ,| or | and | pls| _)")
 
 
 def bare_hour_after(rest: str, context: str | None) -> time | None:

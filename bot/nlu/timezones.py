@@ -203,6 +203,10 @@ _BEING_IN = re.compile(
     r"(?:\s+(?:still|currently|now|based|travelling|traveling|staying|visiting|working))?"
     r"\s+(?:in|on|at)\s+((?:[^\W\d_][\w'.-]*\s*){1,3})"
 )
+_TIME_OF = re.compile(  # "horário de Lisboa", "hora de Madrid", "heure de Paris", "Zeit in Berlin"
+    r"\b(?:horario|hora|heure|zeit|uhrzeit|time) (?:de|da|do|del|d'|in|von|of|em|en|a|à)"
+    r" ((?:[^\W\d_][\w'.-]*\s*){1,3})"
+)
 _AFTER_CLOCK = re.compile(r"\d(?:\s?[ap]m|h|:\d\d)?\s+([^\W\d_]{2,8})\b")
 
 
@@ -224,6 +228,11 @@ def find_zone(text: str) -> str | None:
     folded = fold(text[:1000])
     for m in _WORDS_BEFORE_TIME.finditer(folded):
         zone = _place(m.group(1).split(), from_end=True)
+        if zone is not None:
+            return zone
+    for m in _TIME_OF.finditer(folded):
+        words = re.split(r"[,.;!?()]", m.group(1))[0].split()
+        zone = _place(words, from_end=False)
         if zone is not None:
             return zone
     for m in _BEING_IN.finditer(folded):

@@ -200,6 +200,10 @@ def _together(text: str, first: int, second: int) -> bool:
     return len(between) <= 8 and any(w in _JOINS for w in between)
 
 
+_GENERIC = frozenset({"session", "consultation"})
+"""Concepts too general to name a service alone: "une séance" is no follow-up session."""
+
+
 def _unknown_words(name: str) -> int:
     """Words of a service's name the vocabulary has no concept for ("deep", "tissue")."""
     return sum(1 for w in _WORD.findall(fold(name)) if len(w) > 2 and not _word_concepts(w))
@@ -229,7 +233,7 @@ def services_by_meaning(
         for name in (label, *(aliases or {}).get(index, ())):
             names = concepts_in(name)
             matched = names & said.keys()
-            best = max(best, len(matched))
+            best = max(best, len(matched - _GENERIC))
             if names and matched == names and not _unknown_words(name):
                 full.append((min(said[c] for c in names), index))
                 break

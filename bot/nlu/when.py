@@ -63,6 +63,18 @@ _IN_HOURS = re.compile(
     r"|(?P<n2>\d{1,3}|a|half an?|an?) (?P<unit2>hours?|minutes) fromnow)(?![^ ])"
 )
 # A message that is only a number or a clock ("3", "4.15?", "three fifteen") is a time.
+_LONE_NUMBER = re.compile(r"(?:^|[ ,|])(?P<for>for )?(?P<h>\d{1,2})(?= _| ,| \||$)")
+
+
+def unused_all(masked: str, windows: Sequence[object]) -> str:
+    """``masked`` with the windows blanked too: what no date or time rule has claimed."""
+    chars = list(masked)
+    for hit in windows:
+        start, end = hit.start, hit.end  # type: ignore[attr-defined]
+        chars[start:end] = "§" * (end - start)
+    return "".join(chars)
+
+
 _ONLY_HOUR = re.compile(r"^(?:at |around )?(?P<h>\d{1,2})(?:[. ](?P<mi>\d{2}))?(?: ish)?(?: \|)*$")
 _DOT_CLOCK = re.compile(r"(?<![^ ])(?P<h>\d{1,2})\.(?P<mi>\d{2})(?![^ ])")
 _MAX_CHARS = 20_000  # beyond this a message is not a date phrase; bounds the work per call
@@ -166,6 +178,17 @@ def _interpret(canon: str, local: datetime, english: bool = True) -> When:
             )
         ):
             found_time = resolve_hour(int(before["h"]), 0, None, context)
+    if found_time is None and (primary is not None or windows):
+        # "saturday morning works best, 10 ideally", "tuesday 11 works": a lone number said after the
+        # day or the part of it is its hour ("2 haircuts on friday" is a count; "for 2" is people)
+        after = max(([primary.end] if primary is not None else []) + [w.end for w in windows])
+        lone = [
+            m
+            for m in _LONE_NUMBER.finditer(unused_all(masked, windows))
+            if not m.group("for") and m.start("h") >= after
+        ]
+        if len(lone) == 1 and 1 <= int(lone[0]["h"]) <= 12:
+            found_time = resolve_hour(int(lone[0]["h"]), 0, None, context)
     if found_time is None and not hits:
         only = _ONLY_HOUR.match(canon)
         if only is not None and 1 <= int(only["h"]) <= 23:

@@ -77,6 +77,9 @@ _CLEAN = re.compile(r"[^\w\s']+")
 _SHORT = 5  # words; a longer message must start with its answer
 
 
+_STRETCHED = re.compile(r"([a-z])\1{2,}")
+
+
 def interpret_yes_no(text: str, languages: Sequence[str] = ("en",)) -> bool | None:
     """True for yes, False for no, None when the message is neither (or both, or unsure)."""
     if not isinstance(text, str):
@@ -90,6 +93,7 @@ def interpret_yes_no(text: str, languages: Sequence[str] = ("en",)) -> bool | No
     key = (langs[0],) if langs[0] == "en" else (langs[0], "en")
     unsure, yes, no = _COMPILED[key] if len(langs) == 1 else _COMPILED[_ALL]
     folded = " ".join(_CLEAN.sub(" ", fold(text)).split())
+    folded = _STRETCHED.sub(r"\1", folded)  # "yesss", "okkk", "nooooo"
     if not folded:
         return (
             True
