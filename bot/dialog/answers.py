@@ -115,11 +115,15 @@ async def _hours(dialog: Dialog, turn: Turn, request: Request) -> None:
         if request.practitioner_index is not None
         else None
     )
-    slots = await _open_slots(dialog, turn, who.id if who else None)
+    service = turn.tenant.services[request.service_index] if request.service_index is not None else None
+    slots = await _open_slots(dialog, turn, who.id if who else None, service.id if service else None)
     zone = turn.tenant.zone
     hours = weekly_hours(slots, zone)
     week = format_hours(hours, turn.lang)
     day = request.when.dates[0] if request.when.dates else None
+    if service is not None and who is None and day is None:  # "which days can I do Pilates?"
+        turn.say("hours_for", service=service.name, hours=week)
+        return
     if who is not None:  # "which days does Carla work?": her days, and she is the one asked about
         turn.conv.practitioner_id, turn.conv.practitioner_asked = who.id, True
         turn.conv.mentioned = who.id
@@ -151,7 +155,9 @@ def _clock(moment: time, language: str) -> str:
     return format_time_of_day(datetime.combine(date(2000, 1, 3), moment), language)
 
 
-async def _open_slots(dialog: Dialog, turn: Turn, practitioner_id: str | None = None) -> list[Slot]:
+async def _open_slots(
+    dialog: Dialog, turn: Turn, practitioner_id: str | None = None, service_id: str | None = None
+) -> list[Slot]:
     """Every service's open slots over the coming two weeks (one practitioner's, when asked about):
     the hours as customers meet them."""
     assert turn.tenant is not None
@@ -159,6 +165,8 @@ async def _open_slots(dialog: Dialog, turn: Turn, practitioner_id: str | None = 
     start = turn.now
     found: list[Slot] = []
     for service in turn.tenant.services:
+        if service_id is not None and service.id != service_id:
+            continue
         staff = {p.id for p in turn.tenant.practitioners_for(service.id)}
         if practitioner_id is not None and practitioner_id not in staff:
             continue

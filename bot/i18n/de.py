@@ -5,6 +5,7 @@ says "Ihr Termin für {service}" rather than a possessive in front of the servic
 from __future__ import annotations
 
 TEXTS: dict[str, str] = {
+    "hours_for": "{service} ist möglich: {hours}.",
     "hours_of": "{practitioner} arbeitet: {hours}.",
     "confirm_then": "Danach: {service} ({duration}), {when}, bei {practitioner}",
     "confirm_second_person": "Und für die zweite Person: {service} ({duration}), {when}, bei {practitioner}",

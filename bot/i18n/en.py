@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 TEXTS: dict[str, str] = {
+    "hours_for": "{service} is available {hours}.",
     "hours_of": "{practitioner} works {hours}.",
     "confirm_then": "Then: {service} ({duration}), {when}, with {practitioner}",
     "confirm_second_person": "And for the second person: {service} ({duration}), {when}, with {practitioner}",

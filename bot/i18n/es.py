@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 TEXTS: dict[str, str] = {
+    "hours_for": "{service} está disponible: {hours}.",
     "hours_of": "{practitioner} trabaja: {hours}.",
     "confirm_then": "Después: {service} ({duration}), {when}, con {practitioner}",
     "confirm_second_person": "Y para la segunda persona: {service} ({duration}), {when}, con {practitioner}",

@@ -6,6 +6,7 @@ narrow no-break space, and every channel shows a plain one."""
 from __future__ import annotations
 
 TEXTS: dict[str, str] = {
+    "hours_for": "{service} est possible : {hours}.",
     "hours_of": "{practitioner} travaille : {hours}.",
     "confirm_then": "Ensuite : {service} ({duration}), {when}, avec {practitioner}",
     "confirm_second_person": "Et pour la deuxième personne : {service} ({duration}), {when}, avec {practitioner}",

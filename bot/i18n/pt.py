@@ -7,6 +7,7 @@ follow a comma or "para" rather than "no"/"na"."""
 from __future__ import annotations
 
 TEXTS: dict[str, str] = {
+    "hours_for": "{service} está disponível: {hours}.",
     "hours_of": "{practitioner} trabalha: {hours}.",
     "confirm_then": "Depois: {service} ({duration}), {when}, com {practitioner}",
     "confirm_second_person": "E para a segunda pessoa: {service} ({duration}), {when}, com {practitioner}",

@@ -126,7 +126,8 @@ _FIXED: dict[str, tuple[tuple[CommandKind, str], ...]] = {
             + _BOOKING
             + r"|do i have any "
             + _BOOKING
-            + r"|what (?:have i got|do i have|did i) book(?:ed)?|what (?:bookings|appointments) do i have"
+            + r"|what (?:have i got|do i have|did i) book(?:ed)?(?: with you)?"
+            + r"|what (?:bookings|appointments) do i have(?: with you)?"
             + r"|(?:have i got|what's|what is) (?:booked|coming up)",
         ),
         (CommandKind.CANCEL_BOOKING, r"cancel (?:my |the |this |that |our )?(?:upcoming )?" + _BOOKING),

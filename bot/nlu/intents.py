@@ -52,6 +52,8 @@ _CHECK = {
 
 _NEVER_MIND = {
     "en": r"never ?mind|ignore (?:me|that|this)|forget (?:it|that|about it)|scratch that|no need|not anymore"
+    r"|i'?ll (?:get|be) (?:back )?in touch|i'?ll let you know|i'?ll (?:come|check) back"
+    r"|closer to the (?:date|time)"
     r"|don'?t (?:book|bother)|leave it",
     "es": r"olvidalo|olvida(?:lo)?|da igual|no importa|dejalo|ya no",
     "de": r"vergiss es|egal|schon gut|nicht mehr notig|lass (?:es|mal)",

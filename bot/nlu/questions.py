@@ -58,6 +58,8 @@ _PATTERNS: dict[QuestionKind, dict[str, str]] = {
         r"|what time do you (?:open|close)|when do you (?:open|close)|do you (?:open|work) (?:on|at|today)"
         r"|until when|till when|how late|how early|closed on|close on|do you do weekends|open weekends"
         r"|(?:which|what) days (?:does|do|is) \w+ (?:work|in)|when (?:does|is) \w+ (?:work|in|working)"
+        r"|(?:which|what) days (?:can|could) (?:i|we) (?:do|have|get|book)"
+        r"|(?:which|what) days (?:is|are|do you do)"
         r"|what are \w+(?:'s)? hours",
         "es": r"(?:abris|abren|abre|abrís|estais abiertos|estan abiertos|esta abierto)|horario|a que hora"
         r" (?:abr|cerr)\w*|hasta que hora|cerrado",

@@ -291,3 +291,82 @@ def test_the_earliest_after_nothing_this_week() -> None:
 def test_wanting_to_book_is_not_misunderstood() -> None:
     run = talk("movela", "hello", "I'd like to book an appointment")
     assert not said(run, "didn't understand"), run.transcript
+
+
+def test_a_services_days_are_answered() -> None:
+    run = talk("movela", "which days can I do pilates?")
+    assert said(run, r"Pilates rehab is available Tue 10:00 AM–7:20 PM, Wed 2:00 PM–"), (
+        run.transcript
+    )
+
+
+def test_what_have_i_got_booked_with_you() -> None:
+    run = talk(
+        "movela",
+        "sports massage monday at 10am",
+        "Ana Reis, ana@example.com",
+        "yes",
+        "what have I got booked with you?",
+    )
+    assert said(run, r"Your upcoming bookings:\n.*Sports massage, Mon 7 Dec, 10:00 AM"), run.transcript
+
+
+def test_in_two_weeks_on_tuesday() -> None:
+    run = talk("bloom", "colour in 2 weeks on tuesday, 11ish?", "Dana Cole, dana@example.com", "yes")
+    assert [b[:2] for b in booked(run)] == [("Colour", "2026-12-15T11:00")], run.transcript
+
+
+def test_right_after_that_is_when_the_booking_just_made_ends() -> None:
+    run = talk(
+        "bloom",
+        "haircut saturday at 10 with Jamal",
+        "Luis Ortega, luis@example.com",
+        "yes",
+        "can I also get a beard trim right after that?",
+        "yes",
+    )
+    assert [b[:2] for b in booked(run)] == [
+        ("Beard trim", "2026-12-05T10:30"),
+        ("Haircut", "2026-12-05T10:00"),
+    ], run.transcript
+
+
+def test_the_business_zone_named_in_portuguese() -> None:
+    case = Case(
+        id="test",
+        category="test",
+        tenant="movela",
+        now=FRIDAY_EVENING,
+        turns=(
+            "Oi, queria marcar pilates na quinta às 15h, horário de Lisboa",
+            "Rita Sá, rita@example.com",
+            "sim",
+        ),
+        customer=Customer(timezone="America/Sao_Paulo"),
+        expect=Expect(bookings=()),
+    )
+    run = asyncio.run(converse(case))
+    assert [b[:2] for b in booked(run)] == [("Pilates rehab", "2026-12-10T15:00")], run.transcript
+
+
+def test_a_day_change_at_the_name_question_is_not_a_name() -> None:
+    run = talk(
+        "movela",
+        "Quiero pedir una valoración inicial el jueves a las 10",
+        "perdón, mejor el miércoles a la misma hora",
+        "Javier Navarro, javier@example.com",
+        "sí",
+    )
+    booking = run.actual[0]
+    assert (booking.start, booking.name) == ("2026-12-09T10:00", "Javier Navarro"), run.transcript
+
+
+def test_a_generic_word_does_not_replace_the_service_asked_about() -> None:
+    run = talk(
+        "movela",
+        "Salut ! Vous faites du Pilates ?",
+        "Super, je voudrais une séance mercredi à 18h",
+        "Léa Roy, lea@example.fr",
+        "oui",
+    )
+    assert [b[:2] for b in booked(run)] == [("Pilates rehab", "2026-12-09T18:00")], run.transcript
