@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from bot.nlu import daymath
@@ -44,9 +44,20 @@ def _month_day_hit(m: re.Match[str], today: date, month: int, dom: int, year: st
 
 Handler = Callable[[re.Match[str], date], DateHit | None]
 
+
+@dataclass(frozen=True)
+class Rule:
+    """A date expression: its pattern over canonical tokens, the resolver that turns a match into a
+    date, and the tokens it needs (any of them), so most rules are skipped without running their regex."""
+
+    pattern: re.Pattern[str]
+    resolve: Handler
+    needs: tuple[str, ...]
+
+
 _WD = r"(?P<wdt>w?wd(?P<wd>\d))"
 _MONTH = r"(?P<mt>w?mo(?P<m>\d{1,2}))"
-_NEXT_WEEK = r"(?:(?:the )?(?:next|following) week|week (?:next|following))"
+_NEXT_WEEK = r"(?:(?:the )?(?:next|following) week|(?:the )?week (?:next|following))"
 _THIS_WEEK = r"(?:this week)"
 _COUNT = r"(?P<n>\d{1,3}|a)"
 
@@ -141,8 +152,43 @@ def _this_weekday(m: re.Match[str], today: date) -> DateHit | None:
 
 
 def _last_weekday(m: re.Match[str], today: date) -> DateHit | None:
-    d = daymath.coming_weekday(today, int(m["wd"]), include_today=False) - timedelta(days=7)
-    return DateHit(*_span(m), dates=(d,))
+    """ "last tuesday": the one before today (a week ago when said on a tuesday)."""
+    back = (today.weekday() - int(m["wd"])) % 7 or 7
+    return DateHit(*_span(m), dates=(today - timedelta(days=back),))
+
+
+def _month_of(m: re.Match[str], today: date) -> tuple[int, int]:
+    """The year and month a rule names ("october": this year's, or next year's once it has passed)."""
+    month = int(m["m"])
+    year = int(m["y"]) if m.groupdict().get("y") else today.year + (1 if month < today.month else 0)
+    return year, month
+
+
+def _last_day_of(m: re.Match[str], today: date) -> DateHit | None:
+    """ "the last day of october"."""
+    year, month = _month_of(m, today)
+    return DateHit(*_span(m), dates=(daymath.month_end(year, month),))
+
+
+def _nth_weekday_of(m: re.Match[str], today: date) -> DateHit | None:
+    """ "the first monday of march", "the last friday in june"."""
+    year, month = _month_of(m, today)
+    weekday = int(m["wd"])
+    if m["nth"] == "last":
+        end = daymath.month_end(year, month)
+        return DateHit(*_span(m), dates=(end - timedelta(days=(end.weekday() - weekday) % 7),))
+    first = date(year, month, 1)
+    d = first + timedelta(days=(weekday - first.weekday()) % 7, weeks=int(m["nth"][:-2]) - 1)
+    return DateHit(*_span(m), dates=(d,)) if d.month == month else None
+
+
+def _weekday_in_eight(m: re.Match[str], today: date) -> DateHit | None:
+    """French "lundi en huit" (a week on from the coming monday), "lundi en quinze" (two weeks on)."""
+    weeks = 1 if m["n"] == "8" else 2
+    return DateHit(
+        *_span(m),
+        dates=(daymath.coming_weekday(today, int(m["wd"]), include_today=False) + timedelta(weeks=weeks),),
+    )
 
 
 def _weekday(m: re.Match[str], today: date) -> DateHit | None:
@@ -294,104 +340,159 @@ _MONTH_DAY_RX = _rx(
     r"(?:the )?(?:month of )?(?P<mt2>w?mo(?P<m2>\d{1,2}))(?: ,)?(?: of)?(?: (?P<y2>\d{4}))?"
 )
 
-RULES: tuple[tuple[re.Pattern[str], Handler], ...] = (
-    (_rx(r"ymd(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"), _iso),
-    (_rx(r"md(?P<m>\d{1,2})-(?P<d>\d{1,2})(?: ,)?(?: (?P<y>\d{4}))?"), _numeric_month_day),
-    (_MONTH_DAY_RX, _month_day),
-    (
+RULES: tuple[Rule, ...] = (
+    Rule(_rx(r"ymd(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"), _iso, needs=("ymd",)),
+    Rule(_rx(r"md(?P<m>\d{1,2})-(?P<d>\d{1,2})(?: ,)?(?: (?P<y>\d{4}))?"), _numeric_month_day, needs=("md",)),
+    # before the month rules take the month: "the last day of october", "the first monday of march"
+    Rule(
+        _rx(r"(?:the )?last day (?:of|in) (?:the )?(?P<mt>w?mo(?P<m>\d{1,2}))(?: (?P<y>\d{4}))?"),
+        _last_day_of,
+        needs=("mo",),
+    ),
+    Rule(
+        _rx(
+            r"(?:the )?(?P<nth>[1-5]t[hw]|last) "
+            + _WD
+            + r" (?:of|in) (?:the )?(?P<mt>w?mo(?P<m>\d{1,2}))(?: (?P<y>\d{4}))?"
+        ),
+        _nth_weekday_of,
+        needs=("mo",),
+    ),
+    Rule(_MONTH_DAY_RX, _month_day, needs=("mo",)),
+    Rule(
         _rx(
             r"(?:the )?(?:day )?(?P<d>\d{1,2})(?:th|tw)? (?:of )?(?:the )?(?P<which>this|next|coming)"
             r" month"
         ),
         _dom_of_month,
+        needs=("month",),
     ),
-    (_rx(r"(?P<which>this|next) month (?:, )?(?:on )?(?:the )?(?P<d>\d{1,2})(?:th|tw)?"), _dom_of_month),
-    (_rx(_WD + r" (?:,? )?(?:of |on |in )?(?:the )?week after next"), _weekday_week_after_next),
-    (_rx(_WD + r" (?:,? )?(?:of |on |in )?" + _NEXT_WEEK), _weekday_next_week),
-    (_rx(_NEXT_WEEK + r" (?:,? )?(?:on )?(?:the )?" + _WD), _weekday_next_week),
-    (_rx(_WD + r" (?:,? )?(?:of |on |in )?" + _THIS_WEEK), _weekday_this_week),
-    (_rx(_THIS_WEEK + r" (?:,? )?(?:on )?(?:the )?" + _WD), _weekday_this_week),
-    (_rx(r"(?:the )?" + _WD + r" after next"), _weekday_after_next),
-    (_rx(_WD + r" week(?! (?:after|next|following))"), _weekday_after_next),  # "friday week"
-    (_rx(r"(?:the )?(?:next|following) " + _WD), _next_weekday),
-    (_rx(r"(?:the )?" + _WD + r" next"), _next_weekday),
-    (_rx(r"(?:this|coming) " + _WD), _this_weekday),
-    (_rx(_WD + r" (?:this|coming)"), _this_weekday),
-    (_rx(r"last " + _WD), _last_weekday),
+    Rule(
+        _rx(r"(?P<which>this|next) month (?:, )?(?:on )?(?:the )?(?P<d>\d{1,2})(?:th|tw)?"),
+        _dom_of_month,
+        needs=("month",),
+    ),
+    Rule(
+        _rx(_WD + r" (?:,? )?(?:of |on |in )?(?:the )?week after next"),
+        _weekday_week_after_next,
+        needs=("wd",),
+    ),
+    Rule(_rx(_WD + r" (?:,? )?(?:of |on |in )?" + _NEXT_WEEK), _weekday_next_week, needs=("wd",)),
+    Rule(_rx(_NEXT_WEEK + r" (?:,? )?(?:on )?(?:the )?" + _WD), _weekday_next_week, needs=("wd",)),
+    Rule(_rx(_WD + r" (?:,? )?(?:of |on |in )?" + _THIS_WEEK), _weekday_this_week, needs=("wd",)),
+    Rule(_rx(_THIS_WEEK + r" (?:,? )?(?:on )?(?:the )?" + _WD), _weekday_this_week, needs=("wd",)),
+    Rule(_rx(r"(?:the )?" + _WD + r" after next"), _weekday_after_next, needs=("wd",)),
+    Rule(_rx(_WD + r" week(?! (?:after|next|following))"), _weekday_after_next, needs=("wd",)),
+    Rule(_rx(r"(?:the )?(?:next|following) " + _WD), _next_weekday, needs=("wd",)),
+    Rule(_rx(r"(?:the )?" + _WD + r" next"), _next_weekday, needs=("wd",)),
+    Rule(_rx(r"(?:this|coming) " + _WD), _this_weekday, needs=("wd",)),
+    Rule(_rx(_WD + r" (?:this|coming)"), _this_weekday, needs=("wd",)),
+    Rule(_rx(r"last " + _WD), _last_weekday, needs=("wd",)),
+    Rule(_rx(_WD + r" in (?P<n>8|15)"), _weekday_in_eight, needs=("wd",)),
     # "in 2 weeks on tuesday", "tuesday in 2 weeks", "3 fridays from now": that weekday, weeks on
-    (_rx(r"in " + _COUNT + r" (?P<unit>weeks?|fortnight) (?:,? )?(?:on |from )?(?:the )?" + _WD), _weeks_on),
-    (_rx(_WD + r" (?:,? )?in " + _COUNT + r" (?P<unit>weeks?|fortnight)"), _weeks_on),
-    (_rx(r"(?P<n>\d{1,2}) w?wd(?P<wd>\d)s? (?:from )?(?:now|today|fromnow)"), _nth_weekday_from_now),
-    (_rx(r"in " + _COUNT + r" (?P<unit>days?|weeks?|months?|fortnight)"), _offset),
-    (_rx(_COUNT + r" (?P<unit>days?|weeks?|months?|fortnight) (?:from )?(?:now|today|fromnow)"), _offset),
-    (_rx(_COUNT + r" (?P<unit>days?|weeks?|fortnight) (?:from )?(?P<base>tomorrow)"), _offset),
-    (_rx(r"(?P<n>a) (?P<unit>week|fortnight) from (?:on )?w?wd(?P<bwd>\d)"), _offset),
-    (_rx(r"(?:the )?dayafter|(?:the )?day after tomorrow"), _day_after_tomorrow),
-    (_rx(r"(?:later )?(?P<rel>today|tonight|tomorrow|yesterday)"), _relative),
-    (_rx(r"(?P<rel>this)(?= (?:morning|afternoon|evening|night))"), _relative),
-    (_rx(r"(?:(?P<part>early|start|late|end) (?:of )?)?(?:the )?" + _NEXT_WEEK), _next_week),
-    (_rx(r"(?:the )?week (?P<after>after) next"), _next_week),
-    (_rx(r"(?:(?P<later>later|rest of) )?(?:in )?this week"), _this_week),
-    (_rx(r"(?P<later>later) in the week"), _this_week),
-    (_rx(r"(?:the )?weekend after next"), _weekend_after_next),
-    (
+    Rule(
+        _rx(r"in " + _COUNT + r" (?P<unit>weeks?|fortnight) (?:,? )?(?:on |from )?(?:the )?" + _WD),
+        _weeks_on,
+        needs=("week", "fortnight"),
+    ),
+    Rule(
+        _rx(_WD + r" (?:,? )?in " + _COUNT + r" (?P<unit>weeks?|fortnight)"),
+        _weeks_on,
+        needs=("week", "fortnight"),
+    ),
+    Rule(
+        _rx(r"(?P<n>\d{1,2}) w?wd(?P<wd>\d)s? (?:from )?(?:now|today|fromnow)"),
+        _nth_weekday_from_now,
+        needs=("wd",),
+    ),
+    Rule(
+        _rx(r"in " + _COUNT + r" (?P<unit>days?|weeks?|months?|fortnight)"),
+        _offset,
+        needs=("day", "week", "month", "fortnight"),
+    ),
+    Rule(
+        _rx(_COUNT + r" (?P<unit>days?|weeks?|months?|fortnight) (?:from )?(?:now|today|fromnow)"),
+        _offset,
+        needs=("day", "week", "month", "fortnight"),
+    ),
+    Rule(
+        _rx(_COUNT + r" (?P<unit>days?|weeks?|fortnight) (?:from )?(?P<base>tomorrow)"),
+        _offset,
+        needs=("tomorrow",),
+    ),
+    Rule(_rx(r"(?P<n>a) (?P<unit>week|fortnight) from (?:on )?w?wd(?P<bwd>\d)"), _offset, needs=("wd",)),
+    Rule(_rx(r"(?:the )?dayafter|(?:the )?day after tomorrow"), _day_after_tomorrow, needs=("day",)),
+    Rule(
+        _rx(r"(?:later )?(?P<rel>today|tonight|tomorrow|yesterday)"),
+        _relative,
+        needs=("today", "tonight", "tomorrow", "yesterday"),
+    ),
+    Rule(_rx(r"(?P<rel>this)(?= (?:morning|afternoon|evening|night))"), _relative, needs=("this",)),
+    Rule(
+        _rx(r"(?:(?P<part>early|start|late|end) (?:of )?)?(?:the )?" + _NEXT_WEEK),
+        _next_week,
+        needs=("week",),
+    ),
+    Rule(_rx(r"(?:the )?week (?P<after>after) next"), _next_week, needs=("week",)),
+    Rule(_rx(r"(?:(?P<later>later|rest of) )?(?:in )?this week"), _this_week, needs=("week",)),
+    Rule(_rx(r"(?P<later>later) in the week"), _this_week, needs=("week",)),
+    Rule(_rx(r"(?:the )?weekend after next"), _weekend_after_next, needs=("weekend",)),
+    Rule(
         _rx(
             r"(?:(?P<nextwe>next|following) |this |the |coming )?weekend"
             r"|weekend (?P<nextwe2>next|following)"
         ),
         _weekend_alt,
+        needs=("weekend",),
     ),
-    (
+    Rule(
         _rx(
             r"(?:(?P<part>early|start|mid|late|end) (?:of )?)?(?:the )?(?P<rel>this|next) month"
             r"|(?:the )?month (?P<rel2>next)"
         ),
         _month_rel_alt,
+        needs=("month",),
     ),
-    (_rx(r"(?:the )?(?P<part>end|mid|late|rest) (?:of )?(?:the )?(?P<rel>month)"), _month_rel_alt),
-    (
+    Rule(
+        _rx(r"(?:the )?(?P<part>end|mid|late|rest) (?:of )?(?:the )?(?P<rel>month)"),
+        _month_rel_alt,
+        needs=("month",),
+    ),
+    Rule(
         _rx(
             r"(?:(?P<part>early|start|mid|late|end) (?:of )?)?(?:in |during )?(?:the )?(?:month of )?"
             + _MONTH
             + r"(?: (?P<y>\d{4}))?"
         ),
         _month_range,
+        needs=("mo",),
     ),
-    (
+    Rule(
         _rx(
             r"(?:on |the |for |by |until ){0,3}(?P<d>\d{1,2})th(?: (?:of )?(?:the )?month)?"
             r"(?! (?:unit|time|one|option|choice|slot))"
         ),
         _day_of_month,
+        needs=("th",),
     ),
     # an ordinal word alone needs "the": "on the fifth", not "on second thought"
-    (
+    Rule(
         _rx(
             r"(?:on |for |by |until ){0,2}the (?P<d>\d{1,2})tw(?: (?:of )?(?:the )?month)?"
             r"(?! (?:day|time|one|unit|week|weekend|option|choice|slot))"
         ),
         _day_of_month,
+        needs=("tw",),
     ),
-    (_rx(r"(?:on )?(?:the )?day (?P<d>\d{1,2})"), _day_of_month),
-    (_rx(r"(?:on )?the (?P<d>\d{1,2})(?= \||$| ,| at | in )"), _day_of_month),
-    (_rx(r"on (?P<d>\d{1,2})(?= \|)"), _day_of_month),
-    (_rx(r"(?:on |for |by |until )?(?:the )?" + _WD), _weekday),
+    Rule(_rx(r"(?:on )?(?:the )?day (?P<d>\d{1,2})"), _day_of_month, needs=("day",)),
+    Rule(
+        _rx(r"(?:on )?the (?P<d>\d{1,2})(?= \||$| ,| at | in | around | by )"), _day_of_month, needs=("the",)
+    ),
+    Rule(_rx(r"on (?P<d>\d{1,2})(?= \|)"), _day_of_month, needs=("on",)),
+    Rule(_rx(r"(?:on |for |by |until )?(?:the )?" + _WD), _weekday, needs=("wd",)),
 )
 
-# A word each rule needs (any of them), so most rules are skipped without running their regex.
-_DAYS = ("day", "week", "month", "fortnight")
-_NEEDLES: tuple[tuple[str, ...], ...] = (
-    ("ymd",), ("md",), ("mo",), ("month",), ("month",),
-    *(("wd",),) * 12,
-    ("week", "fortnight"), ("week", "fortnight"), ("wd",),
-    _DAYS, _DAYS, ("tomorrow",), ("wd",), ("day",),
-    ("today", "tonight", "tomorrow", "yesterday"), ("this",),
-    ("week",), ("week",), ("week",), ("week",), ("weekend",), ("weekend",), ("month",),
-    ("month",), ("mo",),
-    ("th",), ("tw",), ("day",), ("the",), ("on",), ("wd",),
-)  # fmt: skip
-assert len(_NEEDLES) == len(RULES)
-_ALL_NEEDLES = frozenset(needle for needles in _NEEDLES for needle in needles)
+_ALL_NEEDLES = frozenset(needle for rule in RULES for needle in rule.needs)
 
 
 def _weak_ok(canon: str, hit: DateHit) -> bool:
@@ -424,20 +525,22 @@ def find_dates(canon: str, today: date, english: bool = True) -> list[DateHit]:
     English readings of "next friday" and "tuesday 4" (see the handlers)."""
     taken = bytearray(len(canon))
     hits: list[DateHit] = []
-    rules = list(zip(RULES, _NEEDLES, strict=True))
+    rules = list(RULES)
     if not english:
-        rules = [((p, _next_weekday_nearest if h is _next_weekday else h), n) for (p, h), n in rules]
-        rules.insert(3, ((_WEEKDAY_DAY, _weekday_day), ("wd",)))
+        rules = [
+            replace(r, resolve=_next_weekday_nearest) if r.resolve is _next_weekday else r for r in rules
+        ]
+        rules.insert(3, Rule(_WEEKDAY_DAY, _weekday_day, needs=("wd",)))
     present = {needle for needle in _ALL_NEEDLES if needle in canon}
-    for (pattern, handler), needles in rules:
-        if present.isdisjoint(needles):
+    for rule in rules:
+        if present.isdisjoint(rule.needs):
             continue
-        for m in pattern.finditer(canon):
+        for m in rule.pattern.finditer(canon):
             s, e = m.span()
             if any(taken[s:e]):
                 continue
             try:
-                hit = handler(m, today)
+                hit = rule.resolve(m, today)
             except (ValueError, OverflowError):
                 hit = None
             if hit is None or (hit.weak and not _weak_ok(canon, hit)):
@@ -458,6 +561,16 @@ def _merge_weekday_and_day(canon: str, hits: list[DateHit], today: date) -> list
     while i < len(hits):
         hit = hits[i]
         nxt = hits[i + 1] if i + 1 < len(hits) else None
+        if (  # "12 de setembro de 2014, sexta": a full date said first wins over the weekday after it
+            hit.dates
+            and nxt is not None
+            and nxt.weekday is not None
+            and not nxt.dates
+            and _GLUE.match(canon[hit.end : nxt.start])
+        ):
+            out.append(hit)
+            i += 2
+            continue
         if (
             hit.weekday is not None
             and nxt is not None

@@ -40,6 +40,10 @@ _LEX = re.compile(
     r"|(?P<clock>(?<![\d.])\d{1,2}:\d{2}(?::\d{2})?(?!\d))"
     r"|(?P<hclock>(?<!\d)\d{1,2}h\d{2}(?!\d))"
     r"|(?P<dm>(?<![\d.])\d{1,2}/\d{1,2}(?![\d/]))"
+    # "2-15", "15-02": a date only when one side can't be an hour; "2-4" stays a range
+    r"|(?P<dashdm>(?<![\d.:/\-])\d{1,2}-\d{1,2}(?![\d/\-:]|\s?(?:am|pm|h)\b))"
+    # "17 02": a day that can't be an hour, then a zero-padded month
+    r"|(?P<spacedm>(?<![\d.:])(?:1[3-9]|2\d|3[01]) 0[1-9](?![\d:]))"
     r"|(?P<dotdm>(?<![\d.])\d{1,2}\.\d{1,2}\.(?!\d))"
     r"|(?P<dot>(?<![\d.])\d{1,2}\.\d{2}(?![\d.]))"
     r"|(?P<numword>\d+[a-z]+)"
@@ -84,7 +88,7 @@ def _numeric_date(first: int, second: int, year: int | None, day_first: bool) ->
     if month > 12 >= day:  # only one order is possible
         day, month = month, day
     if year is not None and year < 100:
-        year += 2000
+        year += 2000 if year < 69 else 1900  # the POSIX pivot: "10/31/74" is 1974, "3/5/27" 2027
     if year is None:
         return f"md{month}-{day}"
     try:
@@ -118,6 +122,15 @@ def _raw(text: str, day_first: bool) -> list[tuple[str, bool]]:
         elif kind == "dm":
             a, b = (int(x) for x in value.split("/"))
             out.append((_numeric_date(a, b, None, day_first), False))
+        elif kind == "dashdm":
+            a, b = (int(x) for x in value.split("-"))
+            if 12 < max(a, b) <= 31 and min(a, b) >= 1:
+                out.append((_numeric_date(a, b, None, day_first), False))
+            else:
+                out += [(str(a), False), ("-", False), (str(b), False)]
+        elif kind == "spacedm":
+            a, b = (int(x) for x in value.split())
+            out.append((_numeric_date(a, b, None, True), False))
         elif kind == "dotdm":
             a, b = (int(x) for x in value.rstrip(".").split("."))
             out.append((_numeric_date(a, b, None, True), False))  # 5.3. is always day first

@@ -233,7 +233,7 @@ CASES = [
     ("3 or 4pm", "15:00"),
     ("table for 2 or 3", ""),
     ("2026/03/18", "2026-03-18"),
-    ("03-18", ""),
+    ("03-18", "2026-03-18"),  # a dash between a month and a day that cannot be an hour
     ("I'm available 2-5 on friday", "2026-03-06 [14:00-17:00)"),
     ("three fifteen", "15:15"),
     ("Can we do the 16th instead of the 12th?", "2026-03-16"),
