@@ -70,3 +70,22 @@ def test_lang_starts_the_chat_in_any_of_the_five_languages() -> None:
             check=True,
         )
         assert greeting in result.stdout, (language, result.stdout)
+
+
+def test_nlu_eval_scores_a_list_of_dates_as_any_of_them(tmp_path: object) -> None:
+    from pathlib import Path
+
+    items = Path(str(tmp_path)) / "items.jsonl"
+    items.write_text(
+        '{"id": "a", "text": "next friday", "reference_now": "2019-03-01",'
+        ' "expected_date": ["2019-03-08", "2019-03-15"]}\n'
+        '{"id": "b", "text": "next friday", "reference_now": "2019-03-01", "expected_date": ["2019-03-22"]}\n'
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "nlu-eval", str(items)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "50.00%" in result.stdout.splitlines()[-1], result.stdout

@@ -2,8 +2,9 @@
 
 Items: {"id", "text", "reference_now", "timezone"?, "language"?, "expected_date"?,
 "expected_time"?}. `reference_now` is local; a date alone means 09:00 that day. An item is correct
-when the first candidate date equals `expected_date` (when given) and the exact time equals
-`expected_time` (when given); a window is not a time and a date range predicts no date.
+when the first candidate date equals `expected_date` (when given; a list means any of those dates)
+and the exact time equals `expected_time` (when given); a window is not a time and a date range
+predicts no date.
 """
 
 from __future__ import annotations
@@ -66,7 +67,9 @@ def score_item(item: dict[str, Any]) -> Scored:
     d, t = predictions_of(when)
     expected_date = item.get("expected_date")
     expected_time = item.get("expected_time")
-    correct = (expected_date is None or expected_date == d) and (expected_time is None or expected_time == t)
+    # A list of dates is "any of these" (an item that more than one day can honestly answer).
+    dates = expected_date if isinstance(expected_date, list) else [expected_date]
+    correct = (expected_date is None or d in dates) and (expected_time is None or expected_time == t)
     return Scored(str(item.get("id")), category(item), correct, d, t)
 
 

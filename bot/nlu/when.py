@@ -59,7 +59,8 @@ def default_day_first(languages: Sequence[str]) -> bool:
 
 
 _IN_HOURS = re.compile(
-    r"(?<![^ ])(?:in (?P<n>\d{1,3}|a|half an?|an?) (?P<unit>hours?|minutes)"
+    # "in 1h", "dans 24 heures", "daqui a 2 horas" read "h" and "heures" as o'clock: after "in", hours
+    r"(?<![^ ])(?:in (?P<n>\d{1,3}|a|half an?|an?) (?P<unit>hours?|minutes|oclock)"
     r"|(?P<n2>\d{1,3}|a|half an?|an?) (?P<unit2>hours?|minutes) fromnow)(?![^ ])"
 )
 # A message that is only a number or a clock ("3", "4.15?", "three fifteen") is a time.
@@ -114,7 +115,7 @@ def _in_hours(canon: str, local: datetime) -> tuple[datetime, int, int] | None:
     n = (m["n"] or m["n2"]).strip()
     unit = m["unit"] or m["unit2"]
     amount = 30.0 if n.startswith("half") else 1.0 if not n.isdigit() else float(n)
-    minutes = amount * 60 if unit.startswith("hour") and not n.startswith("half") else amount
+    minutes = amount * 60 if unit.startswith(("hour", "oclock")) and not n.startswith("half") else amount
     if minutes > 72 * 60:
         return None
     return local + timedelta(minutes=minutes), m.start(), m.end()
@@ -133,8 +134,13 @@ def _mask(canon: str, hits: list[DateHit]) -> str:
 _BEFORE_ON = re.compile(r"(?:^|[ ,|])(?:at )?(?P<h>\d{1,2}) (?:on )?$")
 
 
+_NOW = re.compile(r"^(?:(?:_|right|just|\|) )*now(?: (?:_|\||please|pls))*$")
+
+
 def _interpret(canon: str, local: datetime, english: bool = True) -> When:
     today = local.date()
+    if _NOW.match(canon):  # "now", "right now": today, this minute ("for now", "just now" are not)
+        return When(dates=(today,), time=local.time().replace(second=0, microsecond=0))
     later = _in_hours(canon, local)
     if later is not None:
         moment, start, end = later
