@@ -53,7 +53,9 @@ _LEX = re.compile(
 )
 _GLUED = re.compile(r"(\d+)([a-z]+)")
 # No bare "d": "3d" is a 3D film far more often than "the third".
-_ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th", "o", "er", "re", "e", "eme", "ro"})
+_ORDINAL_SUFFIXES = frozenset(
+    {"st", "nd", "rd", "th", "o", "er", "re", "e", "eme", "ro", "ten", "ter", "te", "tes", "sten", "ste"}
+)
 _GLUED_WORDS = {
     "a": "am",
     "p": "pm",
@@ -261,6 +263,18 @@ def tokenize(text: str, languages: Sequence[str], day_first: bool) -> list[str]:
                 tens = int(out.pop())
                 from_words.pop()
                 part = f"{tens + int(part)}" if part.isdigit() else f"{tens + int(part[:-2])}tw"
+            elif (  # "cuarenta y cinco", "quarante et un", "vinte e cinco": tens and a unit, joined
+                len(out) >= 2
+                and all(from_words[-2:])
+                and out[-1] == "and"
+                and out[-2] in _NUMBER_WORD_TENS
+                and part.isdigit()
+                and int(part) < 10
+            ):
+                out.pop()
+                from_words.pop()
+                part = str(int(out.pop()) + int(part))
+                from_words.pop()
             out.append(part)
             from_words.append(True)
         i += 1
