@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.nlu import daymath
 from bot.nlu.dates import DateHit, find_dates
+from bot.nlu.holidays import with_holidays
 from bot.nlu.lexicon import normalize_languages
+from bot.nlu.text import fold
 from bot.nlu.times import PARTS, bare_hour_after, day_part_in, find_times, resolve_hour
 from bot.nlu.tokens import tokenize
 
@@ -100,7 +102,8 @@ def interpret_when(
         local = local_now(now, tz)
     except (OverflowError, ValueError):
         return When()
-    canon = " ".join(tokenize(text[:_MAX_CHARS], langs, day_first))
+    text = with_holidays(fold(text[:_MAX_CHARS]), local.date())  # "christmas eve at 3"
+    canon = " ".join(tokenize(text, langs, day_first))
     try:
         return _interpret(canon, local, english=langs[0] == "en")
     except (OverflowError, ValueError):  # a `now` at the very edge of the calendar

@@ -1,0 +1,80 @@
+"""The rest of what people write about dates and times, in five languages (issue 15's kinds).
+
+Written from descriptions of the kinds, not from any parser's corpus. Reference: Wednesday 4 March
+2026, 10:00 in Lisbon (``tests.nlu.conftest``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.nlu import interpret_when
+from tests.nlu.conftest import NOW, TZ, describe
+
+CASES = [
+    # numeric dates with a dash or a space (a side that can't be an hour makes it a date)
+    ("2-15", "en", "2026-02-15|passed"),
+    ("15-03 at 3pm", "es", "2026-03-15 15:00"),
+    ("17 03", "de", "2026-03-17"),
+    ("2-4pm", "en", "[14:00-16:00)"),  # a range of hours stays one
+    # weeks on, and a weekday counted from now
+    ("in 2 weeks on tuesday", "en", "2026-03-17"),
+    ("tuesday in 2 weeks", "en", "2026-03-17"),
+    ("mittwoch in 2 wochen", "de", "2026-03-18"),
+    ("3 fridays from now", "en", "2026-03-20"),
+    ("lundi en huit", "fr", "2026-03-16"),
+    ("lundi en quinze", "fr", "2026-03-23"),
+    # hour offsets and now
+    ("in 1h", "en", "2026-03-04 11:00"),
+    ("dans 2 heures", "fr", "2026-03-04 12:00"),
+    ("en 3 horas", "es", "2026-03-04 13:00"),
+    ("in 2 Stunden", "de", "2026-03-04 12:00"),
+    ("daqui a 2 horas", "pt", "2026-03-04 12:00"),
+    ("now", "en", "2026-03-04 10:00"),
+    ("right now please", "en", "2026-03-04 10:00"),
+    ("that's all for now", "en", ""),
+    # the last day of a month, the nth weekday of a month
+    ("the last day of october", "en", "2026-10-31"),
+    ("the first monday of april", "en", "2026-04-06"),
+    ("the last friday in june", "en", "2026-06-26"),
+    # a weekday of next week, in every language
+    ("mercredi de la semaine prochaine", "fr", "2026-03-11"),
+    ("miércoles de la semana que viene", "es", "2026-03-11"),
+    ("quarta da próxima semana", "pt", "2026-03-11"),
+    # a date keeps its time nearby; a full date beats a weekday said after it
+    ("le 16 vers 18h", "fr", "2026-03-16 18:00"),
+    ("12 de setembro de 2026, sexta", "pt", "2026-09-12"),
+    # compound number words and ordinal digits
+    ("a las seis y cuarenta y cinco", "es", "18:45"),
+    ("am 15ten", "de", "2026-03-15"),
+    ("vinte e cinco de dezembro", "pt", "2026-12-25"),
+    # past, outside the booking subset: said as what they are
+    ("last wednesday", "en", "2026-02-25"),
+    ("last sunday", "en", "2026-03-01"),
+    ("10/31/74", "en", "1974-10-31"),
+    # holidays, in every language
+    ("christmas eve at 3", "en", "2026-12-24 15:00"),
+    ("Nochevieja", "es", "2026-12-31"),
+    ("el día de Navidad", "es", "2026-12-25"),
+    ("Heiligabend um 10", "de", "2026-12-24 10:00"),
+    ("Silvester", "de", "2026-12-31"),
+    ("la Toussaint", "fr", "2026-11-01"),
+    ("le jour de Noël", "fr", "2026-12-25"),
+    ("véspera de Natal às 11h", "pt", "2026-12-24 11:00"),
+    ("Páscoa", "pt", "2026-04-05"),
+    ("easter monday", "en", "2026-04-06"),
+    ("thanksgiving", "en", "2026-11-26"),
+]
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), CASES)
+def test_the_rest_of_what_people_write(text: str, language: str, expected: str) -> None:
+    got = describe(interpret_when(text, NOW, TZ, (language, "en") if language != "en" else ("en",)))
+    if expected.endswith("|passed"):  # a date that has just passed this year is said to have
+        assert got == "passed " + expected.split("|")[0], got
+    else:
+        assert got == expected
+
+
+def test_a_name_is_not_a_holiday() -> None:
+    assert describe(interpret_when("I'm Noel, at 3 please", NOW, TZ)) == "15:00"
