@@ -15,6 +15,7 @@ from bot.nlu.holidays import with_holidays
 from bot.nlu.lexicon import normalize_languages
 from bot.nlu.text import fold
 from bot.nlu.times import PARTS, bare_hour_after, day_part_in, find_times, resolve_hour
+from bot.nlu.timezones import find_zone
 from bot.nlu.tokens import tokenize
 
 
@@ -102,12 +103,31 @@ def interpret_when(
         local = local_now(now, tz)
     except (OverflowError, ValueError):
         return When()
+    here = _zone(tz)
+    named = find_zone(text[:_MAX_CHARS])
+    if named is not None and here is not None and named != getattr(here, "key", None):
+        # "thursday 8:00 PST", "4pm CET", "6am São Paulo time": read there, then said here
+        aware = now if now.tzinfo is not None else now.replace(tzinfo=here)
+        there = interpret_when(text, aware, named, languages, day_first=day_first)
+        return _moved(there, ZoneInfo(named), here, aware)
     text = with_holidays(fold(text[:_MAX_CHARS]), local.date())  # "christmas eve at 3"
     canon = " ".join(tokenize(text, langs, day_first))
     try:
         return _interpret(canon, local, english=langs[0] == "en")
     except (OverflowError, ValueError):  # a `now` at the very edge of the calendar
         return When()
+
+
+def _moved(when: When, there: tzinfo, here: tzinfo, now: datetime) -> When:
+    """A day and time read in another zone, as the same instant here (a day alone stays as it is)."""
+    if when.time is None:
+        return when
+    days = when.dates or (now.astimezone(there).date(),)
+    moments = [datetime.combine(d, when.time, there).astimezone(here) for d in days]
+    return When(
+        dates=tuple(dict.fromkeys(m.date() for m in moments)),
+        time=moments[0].time().replace(tzinfo=None),
+    )
 
 
 def _in_hours(canon: str, local: datetime) -> tuple[datetime, int, int] | None:

@@ -78,3 +78,16 @@ def test_the_rest_of_what_people_write(text: str, language: str, expected: str) 
 
 def test_a_name_is_not_a_holiday() -> None:
     assert describe(interpret_when("I'm Noel, at 3 please", NOW, TZ)) == "15:00"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Thursday 8:00 PST", "2026-03-05 16:00"),  # 8 am in Los Angeles is 4 pm in Lisbon
+        ("4pm CET", "2026-03-04 15:00"),
+        ("6am São Paulo time", "2026-03-04 09:00"),
+        ("tomorrow at 3pm", "2026-03-05 15:00"),  # no zone said: Lisbon's
+    ],
+)
+def test_a_time_in_another_zone_is_converted(text: str, expected: str) -> None:
+    assert describe(interpret_when(text, NOW, TZ)) == expected
