@@ -207,7 +207,9 @@ _TIME_OF = re.compile(  # "horário de Lisboa", "hora de Madrid", "heure de Pari
     r"\b(?:horario|hora|heure|zeit|uhrzeit|time) (?:de|da|do|del|d'|in|von|of|em|en|a|à)"
     r" ((?:[^\W\d_][\w'.-]*\s*){1,3})"
 )
-_AFTER_CLOCK = re.compile(r"\d(?:\s?[ap]m|h|:\d\d)?\s+([^\W\d_]{2,8})\b")
+_AFTER_CLOCK = re.compile(
+    r"\d(?:\s?[ap]m|h|:\d\d)\s+([^\W\d_]{2,8})\b(?!\s+(?:avenue|street|st|road|rd|blvd|boulevard))"
+)
 
 
 def _place(words: list[str], *, from_end: bool) -> str | None:
@@ -222,9 +224,9 @@ def _place(words: list[str], *, from_end: bool) -> str | None:
     return None
 
 
-def find_zone(text: str) -> str | None:
-    """A time zone said in passing, in a message about something else: "I'm in New York until
-    Sunday", "6am São Paulo time", "5pm Central", "I'm on LA time this week". None when there is none."""
+def zone_of_time(text: str) -> str | None:
+    """A zone a time is labelled with: "4pm CET", "5pm Central", "6am São Paulo time", "horário de
+    Lisboa". Not where the customer is ("I'm in Berlin"): that is :func:`find_zone`'s."""
     folded = fold(text[:1000])
     for m in _WORDS_BEFORE_TIME.finditer(folded):
         zone = _place(m.group(1).split(), from_end=True)
@@ -235,12 +237,28 @@ def find_zone(text: str) -> str | None:
         zone = _place(words, from_end=False)
         if zone is not None:
             return zone
+    for m in _AFTER_CLOCK.finditer(text[:1000]):
+        word = m.group(1)
+        key = fold(word)
+        # "4h et demie", "à 15h est-ce possible": "et", "est", "ist" count only written as zones, in capitals
+        if key in _ALIASES and (key not in _WORDS_TOO or word.isupper()):
+            return _ALIASES[key]
+    return None
+
+
+_WORDS_TOO = frozenset({"et", "est", "ist", "pt", "ct", "mt", "z"})
+
+
+def find_zone(text: str) -> str | None:
+    """A time zone said in passing, in a message about something else: "I'm in New York until
+    Sunday", "6am São Paulo time", "5pm Central", "I'm on LA time this week". None when there is none."""
+    labelled = zone_of_time(text)
+    if labelled is not None:
+        return labelled
+    folded = fold(text[:1000])
     for m in _BEING_IN.finditer(folded):
         words = re.split(r"[\s]+", re.split(r"[,.;!?()]", m.group(1))[0].strip())
         zone = _place([w for w in words if w], from_end=False)
         if zone is not None:
             return zone
-    for m in _AFTER_CLOCK.finditer(folded):
-        if m.group(1) in _ALIASES:
-            return _ALIASES[m.group(1)]
     return None

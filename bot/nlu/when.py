@@ -15,7 +15,7 @@ from bot.nlu.holidays import with_holidays
 from bot.nlu.lexicon import normalize_languages
 from bot.nlu.text import fold
 from bot.nlu.times import PARTS, bare_hour_after, day_part_in, find_times, resolve_hour
-from bot.nlu.timezones import find_zone
+from bot.nlu.timezones import zone_of_time
 from bot.nlu.tokens import tokenize
 
 
@@ -104,7 +104,7 @@ def interpret_when(
     except (OverflowError, ValueError):
         return When()
     here = _zone(tz)
-    named = find_zone(text[:_MAX_CHARS])
+    named = zone_of_time(text[:_MAX_CHARS])
     if named is not None and here is not None and named != getattr(here, "key", None):
         # "thursday 8:00 PST", "4pm CET", "6am São Paulo time": read there, then said here
         aware = now if now.tzinfo is not None else now.replace(tzinfo=here)
