@@ -83,6 +83,7 @@ _PUNCT = {
 }
 _ELISION = re.compile(r"^(l|d|j|qu|n|s|c|m|t|jusqu)'(.+)$")
 _NUMBER_WORD_TENS = frozenset({"20", "30", "40", "50"})
+_PART_AFTER = re.compile(r"\s+(?:in the |this |at )?(?:morning|afternoon|evening|night|tonight)\b")
 
 
 def _numeric_date(first: int, second: int, year: int | None, day_first: bool) -> str:
@@ -152,6 +153,8 @@ def _raw(text: str, day_first: bool) -> list[tuple[str, bool]]:
         elif kind == "num":
             if len(value) == 4 and value[0] == "0" and int(value[2:]) < 60:
                 out.append((f"{value[:2]}:{value[2:]}", False))  # "0930": a 24-hour clock
+            elif len(value) == 3 and int(value[1:]) < 60 and _PART_AFTER.match(text, m.end()):
+                out.append((f"{value[0]}:{value[1:]}", False))  # "at 730 in the evening"
             else:
                 out.append((str(int(value)) if len(value) < 6 else "_", False))
         elif kind == "word":

@@ -44,6 +44,9 @@ CASES = [
     # a date keeps its time nearby; a full date beats a weekday said after it
     ("le 16 vers 18h", "fr", "2026-03-16 18:00"),
     ("12 de setembro de 2026, sexta", "pt", "2026-09-12"),
+    # run-together clock digits beside a part of the day
+    ("at 730 in the evening", "en", "19:30"),
+    ("at 615 Main St", "en", ""),  # an address
     # compound number words and ordinal digits
     ("a las seis y cuarenta y cinco", "es", "18:45"),
     ("am 15ten", "de", "2026-03-15"),
