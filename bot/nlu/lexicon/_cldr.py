@@ -40,7 +40,7 @@ def calendar_words(locale: str, *, weak: str = "", skip: str = "") -> dict[str, 
             continue
         if len(found) > 1:
             raise ValueError(f"{word!r} is {sorted(found)} in {locale!r}: skip it and decide by hand")
-        out[word] = f"{'w' if word in weak_words else ''}{found.pop()}"
+        out[word] = f"{'w' if word in weak_words else ''}{next(iter(found))}"
     return out
 
 

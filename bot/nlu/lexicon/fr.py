@@ -6,7 +6,7 @@ from bot.nlu.lexicon._build import combine, months, numbers
 from bot.nlu.lexicon._cldr import calendar_words
 
 WORDS: dict[str, str] = combine(
-    # "mar" and "mer" (the sea) are also ordinary words.
+    # "mer" is the sea; "mar" is weak as the table has always had it.
     calendar_words("fr", weak="mar mer"),
     # Calendar words CLDR does not give: plurals, typos and other abbreviations.
     months({2: "fev"}),
