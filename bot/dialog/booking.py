@@ -93,7 +93,10 @@ async def in_booking(dialog: Dialog, turn: Turn, text: str) -> None:
     if kind is not None:
         # "are you open on Saturdays?", "how long is a massage?": answered, then on where we were; a
         # service asked about is taken ("do you do beard trims?" is the start of booking one).
-        await answers.answer(dialog, turn, kind, request, rest)
+        # "what services do you have? and how much is a beard trim?": each question answered
+        others = [detect_question(part, turn.languages) for part in re.split(r"(?<=\?)", rest)]
+        for each in dict.fromkeys([kind, *(k for k in others if k is not None)]):
+            await answers.answer(dialog, turn, each, request, rest)
         conv.asked = kind
         offered = request.service_index is not None and _offered_by_them(turn, request.service_index)
         if offered and request.also is None and _apply_request(turn, request):
@@ -238,6 +241,11 @@ def _apply_request(turn: Turn, request: Request) -> bool:
         took = True
     if not request.when.is_empty or request.earliest:
         wanted = want_of(request.when).model_copy(update={"earliest": request.earliest})
+        if request.same_time and wanted.at is None and conv.booked is not None and conv.want is None:
+            # "a follow-up on the 22nd, same time?": the time of the booking just made
+            wanted = wanted.model_copy(
+                update={"at": conv.booked.start.astimezone(turn.zone).time().replace(tzinfo=None)}
+            )
         # "the earliest you have" starts afresh: the days asked about before had nothing
         base = Want() if request.earliest else conv.want or Want()
         conv.want, conv.slot = base.merged(wanted), None

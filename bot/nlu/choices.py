@@ -48,7 +48,7 @@ _ANY = {
 }
 _ORDINALS = {
     "en": [
-        "first|1st|one",
+        "first|1st|one|earliest|soonest",
         "second|2nd|two",
         "third|3rd|three",
         "fourth|4th|four",

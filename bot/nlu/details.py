@@ -78,6 +78,8 @@ def _name_words(clause: str, *, asked: bool, cased: bool) -> str | None:
             break
         if not asked and lowered in _DATE_WORDS:
             break
+        if cased and taken and not bare[:1].isupper() and lowered not in _PARTICLES:
+            break  # "Luis Ferreira btw": the name ends where the capitals do
         taken.append(bare)
         if len(taken) == 4:
             break

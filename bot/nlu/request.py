@@ -32,12 +32,19 @@ class Request:
     """ "another one", "the same again", "una más": the service just booked, once more."""
     right_after: bool = False
     """ "right after that", "just after": straight after the booking just made."""
+    same_time: bool = False
+    """ "same time", "a la misma hora": the time of the booking just made."""
 
 
+_PERSON = (
+    r"(?:son|daughter|husband|wife|partner|boyfriend|girlfriend|friend|mum|mom|mother|dad|father|sister"
+    r"|brother|kid|child|fiance|fiancee|colleague|flatmate|roommate)"
+)
 _PARTY = re.compile(
     r"\b(?:"
     # en
-    r"me and (?:my|a) \w+|my \w+ and (?:i|me)|both of us|(?:the )?two of us|two people"
+    r"me and (?:my|a) \w+|both of us|we both|(?:the )?two of us|two people"
+    rf"|my {_PERSON}(?: \w+)? and (?:i|me)\b(?! \w+ (?:been|was|am|have|had))"
     r"|(?:and|plus) (?:one|another) for (?:my|a) \w+|and my \w+ (?:needs|wants|would like|too)"
     r"|for two(?: people| persons)?(?= *(?:[,.!?]|$))"
     # es
@@ -59,10 +66,18 @@ _AGAIN = re.compile(
     r"\b(?:another(?: one)?|one more|same (?:again|thing|one|service)|again|otr[oa](?: m[aá]s)?|una m[aá]s"
     r"|noch (?:einen|eine|einmal)|nochmal|encore (?:un|une)|un autre|une autre|outr[oa]|mais (?:um|uma))\b"
 )
+_SAME_TIME = re.compile(
+    r"\b(?:(?:the )?same time|(?:a )?la misma hora|(?:zur )?(?:gleichen|selben) (?:zeit|uhrzeit)"
+    r"|(?:a )?la meme heure|(?:a|à) mesma hora|(?:no )?mesmo horario)\b"
+)
 _RIGHT_AFTER = re.compile(
     r"\b(?:(?:right|just|straight|directly|immediately) after(?: (?:that|it|this|the \w+))?|after that one"
     r"|justo despues|inmediatamente despues|direkt danach|gleich danach|juste apres|tout de suite apres"
     r"|logo a seguir|logo depois|em seguida)\b"
+)
+_BUSY_UNTIL = re.compile(
+    r"(\b(?:work|working|at work|busy|in class|in school|on shift)\s+(?:till|until|til|to|\'til)\s+)"
+    r"(\d{1,2}(?:[:.h]\d{2})?(?:\s?[ap]\.?m\.?)?)"
 )
 _EARLIEST = re.compile(
     r"\b(?:asap|a\.s\.a\.p|as soon as (?:possible|you can)|earliest|soonest|first (?:available|free|open)"
@@ -122,8 +137,12 @@ def _runs(target_words: list[str]) -> list[str]:
         "".join(target_words[i:j])
         for i in range(n)
         for j in range(i + 1, n + 1)
-        if j - i < n and len("".join(target_words[i:j])) >= 3
+        if j - i < n and len("".join(target_words[i:j])) >= 3 and "".join(target_words[i:j]) not in _GENERIC
     ]
+
+
+_GENERIC = frozenset({"session", "appointment", "consultation", "treatment", "visit", "class", "service"})
+"""Words of a service's name too general to name it alone: "una sesión de pilates" is no follow-up session."""
 
 
 def _best(words: list[str], labels: list[str], threshold: float, with_at: frozenset[int]) -> _Hit | None:
@@ -214,18 +233,29 @@ def extract_request(
             also = replace(also, index=owner[also.index])
         if also is not None and practitioner is not None and _overlap(also, practitioner):
             also = None
-        if also is not None and also.start < service.start:
-            service, also = also, service  # the first named is the first booked
-        if also is not None and not _joined(folded[spans[service.end - 1][2] : spans[also.start][1]]):
-            also = None  # "a haircut ... I'll sort the blow-dry out later": not asked for now
+        if also is not None:
+            first_hit, second_hit = (also, service) if also.start < service.start else (service, also)
+            if _joined(folded[spans[first_hit.end - 1][2] : spans[second_hit.start][1]]):
+                service, also = first_hit, second_hit  # the first named is the first booked
+            else:
+                also = None  # "a haircut ... I'll sort the blow-dry out later": not asked for now
     # Names are not dates ("April", "Friday Spa"): hide the matched words before reading the when.
     rest = folded
     for hit in (service, practitioner, also):
         if hit is not None:
             s, e = spans[hit.start][1], spans[hit.end - 1][2]
             rest = rest[:s] + " " * (e - s) + rest[e:]
+    earliest_at = _EARLIEST.search(rest)
+    if earliest_at is not None:  # "whatever's the first available": "first" is no 1st of the month
+        rest = (
+            rest[: earliest_at.start()]
+            + " " * (earliest_at.end() - earliest_at.start())
+            + rest[earliest_at.end() :]
+        )
+    # "I work till 6:30, so after 7pm": the hours of a day's work are not the time asked for
+    rest = _BUSY_UNTIL.sub(lambda m: m.group(1) + " " * len(m.group(2)), rest)
     when = interpret_when(rest, now, tz, languages, day_first=day_first)
-    earliest = _EARLIEST.search(folded) is not None
+    earliest = earliest_at is not None or _EARLIEST.search(folded) is not None
     first, second = service.index if service else None, also.index if also else None
     if second is None:
         # By meaning, in any language: "Sportmassage", "corte de pelo y arreglo de barba".
@@ -240,6 +270,7 @@ def extract_request(
         second = meant[0] if meant else None
     again = first is None and _AGAIN.search(folded) is not None
     right_after = _RIGHT_AFTER.search(folded) is not None
+    same_time = _SAME_TIME.search(folded) is not None
     return Request(
         first,
         practitioner.index if practitioner else None,
@@ -249,6 +280,7 @@ def extract_request(
         _party(folded),
         again,
         right_after,
+        same_time,
     )
 
 

@@ -157,6 +157,7 @@ def _mask(canon: str, hits: list[DateHit]) -> str:
 _BEFORE_ON = re.compile(r"(?:^|[ ,|])(?:at )?(?P<h>\d{1,2}) (?:on )?$")
 
 
+_BESIDE = 12  # characters between a day and the time said with it ("friday the 19th at 11")
 _NOW = re.compile(r"^(?:(?:_|right|just|\|) )*now(?: (?:_|\||please|pls))*$")
 
 
@@ -180,6 +181,14 @@ def _interpret(canon: str, local: datetime, english: bool = True) -> When:
     # The last time said wins, but an explicit one ("9 am") beats a plain "at 5" (an address?).
     strong = [hit for hit in exact if hit.strong and not _negated(masked, hit.start)]
     chosen = strong or [hit for hit in exact if not _negated(masked, hit.start)] or exact
+    if primary is not None and len(exact) > 1:
+        # "...dancing until 2am. a blow-dry on friday the 19th at 11": the time said with the day
+        beside = [
+            h
+            for h in exact
+            if -_BESIDE <= h.start - primary.end <= _BESIDE or 0 <= primary.start - h.end <= _BESIDE
+        ]
+        chosen = [h for h in beside if not _negated(masked, h.start)] or chosen
     found_time: time | None = chosen[-1].time if chosen else None
     if found_time is None and primary is not None:
         # "tmrw 3", "11 on the 3rd": a bare number right beside the date is an hour; one that
