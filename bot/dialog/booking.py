@@ -72,6 +72,8 @@ async def in_booking(dialog: Dialog, turn: Turn, text: str) -> None:
         conv.timezone = turn.learned["timezone"] = zone
     name_asked = conv.stage is Stage.DETAILS and _name(turn) is None
     details = read_details(text, _regions(turn), name_asked=name_asked)
+    if details.name is not None and not name_asked and _names_the_business(turn, details.name):
+        details = replace(details, name=None)  # "Sports Massage", "Ana Costa": the service, the practitioner
     rest = details.rest
     request = parse_request(turn, rest)
     if request.practitioner_index is None and conv.mentioned and _WITH_THEM.search(rest):
@@ -93,10 +95,13 @@ async def in_booking(dialog: Dialog, turn: Turn, text: str) -> None:
     if kind is not None:
         # "are you open on Saturdays?", "how long is a massage?": answered, then on where we were; a
         # service asked about is taken ("do you do beard trims?" is the start of booking one).
-        # "what services do you have? and how much is a beard trim?": each question answered
-        others = [detect_question(part, turn.languages) for part in re.split(r"(?<=\?)", rest)]
-        for each in dict.fromkeys([kind, *(k for k in others if k is not None)]):
-            await answers.answer(dialog, turn, each, request, rest)
+        # "what services do you have? and how much is a beard trim?": each question answered on its own
+        parts = [p for p in re.split(r"(?<=\?)", rest) if p.strip()]
+        asked_here = [(k, p) for p in parts if (k := detect_question(p, turn.languages)) is not None]
+        for each, part in asked_here or [(kind, rest)]:
+            await answers.answer(
+                dialog, turn, each, parse_request(turn, part) if asked_here else request, part
+            )
         conv.asked = kind
         offered = request.service_index is not None and _offered_by_them(turn, request.service_index)
         if offered and request.also is None and _apply_request(turn, request):
@@ -958,6 +963,15 @@ def _looks_like_when(text: str, languages: Sequence[str]) -> bool:
 
 
 _CLOCKISH = re.compile(r"\b\d{1,2}(?:[:h.]\d{2}|\s?(?:am|pm|h|uhr))\b", re.IGNORECASE)
+
+
+def _names_the_business(turn: Turn, name: str) -> bool:
+    """Whether every word of a would-be customer name is a word of a service's or practitioner's name."""
+    if turn.tenant is None:
+        return False
+    words = set(fold(name).split())
+    labels = [s.name for s in turn.tenant.services] + [p.name for p in turn.tenant.practitioners]
+    return any(words <= set(fold(label).replace("-", " ").split()) for label in labels)
 
 
 def _offered_by_them(turn: Turn, service_index: int) -> bool:

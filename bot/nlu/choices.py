@@ -115,7 +115,7 @@ _FILLER = wordset(
     " go with for me let's lets book it that this please thanks ok okay yes el la los las lo"
     " opcion opción numero quiero por favor der die das den option nummer bitte ich nehme"
     " möchte mochte le la les l' option numéro numero je veux prends o a os as opção opcao"
-    " quero eu obrigado obrigada is fine good great works work perfect sounds suits"
+    " quero eu obrigado obrigada is fine good great works work perfect sounds suits then so"
 )
 _CLEAN = re.compile(r"[^\w\s:']+")
 _EXPLICIT_NUMBER = re.compile(

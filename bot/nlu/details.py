@@ -45,6 +45,7 @@ _DATE_LIKE = re.compile(r"^\d{1,4}[-./ ]\d{1,2}[-./ ]\d{2,4}$")
 _INTRO = re.compile(
     r"(?:^|(?<=[\s,.;:!?(-]))(?:(?:put|change|make|book it under|under)(?: the| my)? name (?:as|to)"
     r"|(?:the )?name (?:as|to|should be)|under the name|under"
+    r"|name for the (?:booking|appointment|reservation):?"
     r"|i'm|i’m|i am|my name is|my name's|my names|name is|name's|name:|name|this is"
     r"|it's|its|it is|call me|im|soy|me llamo|mi nombre es|ich heiße|ich heisse|ich bin|mein name ist"
     r"|je m'appelle|je m’appelle|je suis|moi c'est|mon nom est|eu sou|sou o|sou a|sou|meu nome é"
@@ -134,15 +135,31 @@ def _from_here(text: str) -> tuple[str, int, int] | None:
     return name, m.start("name"), m.end("name")
 
 
+def _signed(text: str) -> tuple[str, int, int] | None:
+    """A text signed with a name at its end, after a full stop: "... Qualquer fisioterapeuta serve.
+    Ricardo Fonseca" (two to four capitalised words alone in the last sentence)."""
+    stripped = text.rstrip(" .!")
+    cut = max((m.end() for m in re.finditer(r"[.!?\n]\s+", stripped)), default=0)
+    words = stripped[cut:].split()
+    if not cut or not 2 <= len(words) <= 4 or not _cased(text) or not all(w[:1].isupper() for w in words):
+        return None
+    name = _name_words(" ".join(words), asked=False, cased=True)
+    return (name, cut, len(stripped)) if name is not None and len(name.split()) == len(words) else None
+
+
 def _beside(text: str, start: int, end: int, *, asked: bool) -> tuple[str, int, int] | None:
     """A name in the clause just before or just after a contact ("Sara Matos 926 118 440")."""
     cased = _cased(text)
-    before = text[:start].rstrip(" ,;:-–—([")
+    before = text[:start].rstrip(" ,;:-–—([/|")
     cut = max((m.end() for m in _CLAUSE.finditer(before)), default=0)
     clause = before[cut:]
     words = clause.split()
     while words and words[-1].lower().strip(":") in _FILLER:
         words.pop()
+    if not words and cut:  # "Sarah Lindgren, email sarah@...": the name is the clause before "email"
+        before = before[:cut].rstrip(" ,;:-–—([")
+        cut = max((m.end() for m in _CLAUSE.finditer(before)), default=0)
+        words = before[cut:].split()
     if words:
         name = _name_words(" ".join(words), asked=asked, cased=cased)
         if name is not None and len(name.split()) == len(words):
@@ -189,6 +206,8 @@ def read_details(text: str, regions: Sequence[str | None] = (), *, name_asked: b
         contacts.append((m.start(), m.end()))
         rest = _blank(rest, m.start(), m.end())
     found = _from_intro(rest) or _from_here(rest)
+    if found is None and not contacts:
+        found = _signed(rest)
     for start, end in sorted(contacts):
         if found is None:
             found = _beside(rest, start, end, asked=name_asked)

@@ -91,7 +91,9 @@ _EARLIEST = re.compile(
 )
 
 
-_NEGATED = re.compile(r"(\b(?:not|instead of|rather than|no longer)\s+(?:with\s+|the\s+|a\s+|an\s+)?)(\w+)")
+_NEGATED = re.compile(
+    r"(\b(?:not|no|instead of|rather than|no longer|without)\s+(?:with\s+|the\s+|a\s+|an\s+)?)(\w+)"
+)
 _ASIDE = re.compile(
     r"(\b(?:until|till|til|back home|(?:be|i'm|im|am) back|fly(?:ing)? (?:back|home|out)|returning"
     r"|leaving)\s+"
