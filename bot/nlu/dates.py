@@ -245,6 +245,16 @@ def _nth_weekday_from_now(m: re.Match[str], today: date) -> DateHit | None:
     return DateHit(*_span(m), dates=(first + timedelta(weeks=n - 1),))
 
 
+def _next_days(m: re.Match[str], today: date) -> DateHit | None:
+    """ "the next 3 days", "upcoming 2 days": from tomorrow on."""
+    n = int(m["n"])
+    return (
+        DateHit(*_span(m), date_range=(today + timedelta(days=1), today + timedelta(days=n)))
+        if 1 <= n <= 31
+        else None
+    )
+
+
 def _next_week(m: re.Match[str], today: date) -> DateHit | None:
     start = daymath.weekday_in_week(today, 0, 2 if m.groupdict().get("after") else 1)
     part = m.groupdict().get("part")
@@ -405,6 +415,7 @@ RULES: tuple[Rule, ...] = (
         _nth_weekday_from_now,
         needs=("wd",),
     ),
+    Rule(_rx(r"(?:the )?(?:next|following|coming) (?P<n>\d{1,2}) days"), _next_days, needs=("day",)),
     Rule(
         _rx(r"in " + _COUNT + r" (?P<unit>days?|weeks?|months?|fortnight)"),
         _offset,

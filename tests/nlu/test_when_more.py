@@ -33,6 +33,23 @@ CASES = [
     ("now", "en", "2026-03-04 10:00"),
     ("right now please", "en", "2026-03-04 10:00"),
     ("that's all for now", "en", ""),
+    ("a week hence", "en", "2026-03-11"),
+    ("in a couple of hours", "en", "2026-03-04 12:00"),
+    ("upcoming 2 days", "en", "2026-03-05..2026-03-06"),
+    ("en ce moment", "fr", "2026-03-04 10:00"),
+    ("ahora", "es", "2026-03-04 10:00"),
+    ("jetzt", "de", "2026-03-04 10:00"),
+    ("agora", "pt", "2026-03-04 10:00"),
+    # spelled times of day
+    ("medio día", "es", "12:00"),
+    ("à meia-noite", "pt", "00:00"),
+    ("9h du mat", "fr", "09:00"),
+    # ordinal day words, short weekday forms, the next day
+    ("fünfter Dezember", "de", "2026-12-05"),
+    ("le premier avril", "fr", "2026-04-01"),
+    ("mx a las 5", "es", "2026-03-04 17:00"),
+    ("le lendemain", "fr", "2026-03-05"),
+    ("le jour suivant à 10h", "fr", "2026-03-05 10:00"),
     # the last day of a month, the nth weekday of a month
     ("the last day of october", "en", "2026-10-31"),
     ("the first monday of april", "en", "2026-04-06"),

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.nlu.lexicon._build import combine, months, numbers, ordinals, weekdays
 from bot.nlu.lexicon._cldr import calendar_words
+
+_UNITS = re.findall(r"\w+", "ein zwei drei vier funf sechs sieben acht neun")
+_ORDINAL_STEMS = (
+    re.findall(r"\w+", "erst zweit dritt viert funft sechst siebt acht neunt zehnt elft zwolft dreizehnt")
+    + re.findall(r"\w+", "vierzehnt funfzehnt sechzehnt siebzehnt achtzehnt neunzehnt zwanzigst")
+    + [f"{unit}undzwanzigst" for unit in _UNITS]
+    + ["dreissigst", "einunddreissigst"]
+)
+
 
 WORDS: dict[str, str] = combine(
     # The two-letter weekdays are weak: too short to be a day outside a date. "so" is the everyday
@@ -33,6 +44,12 @@ WORDS: dict[str, str] = combine(
         "dreissig": "30",
         "vierzig": "40",
         "funfzig": "50",
+        # "fünfter Dezember", "am einundzwanzigsten": ordinal words, every ending
+        **{
+            stem + ending: f"{n}th"
+            for n, stem in enumerate(_ORDINAL_STEMS, start=1)
+            for ending in ("e", "er", "en", "es", "em")
+        },
         **ordinals("ersten zweiten dritten vierten funften sechsten siebten achten neunten zehnten"),
         "erste": "1th",
         "erster": "1th",

@@ -71,6 +71,7 @@ WORDS: dict[str, str] = combine(
         "yesterday": "yesterday",
         "overmorrow": "dayafter",
         "now": "now",
+        "hence": "fromnow",  # "a week hence"
         "next": "next",
         "nxt": "next",
         "nex": "next",
@@ -229,6 +230,7 @@ WORDS: dict[str, str] = combine(
 )
 
 PHRASES: dict[tuple[str, ...], str] = {
+    ("a", "couple", "of"): "2",  # "in a couple of hours"
     # Habits are not times asked for: "stretching every evening ... wednesday at 9:15" is 9:15 am.
     ("every", "morning"): "_",
     ("every", "afternoon"): "_",

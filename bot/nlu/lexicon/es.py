@@ -47,6 +47,7 @@ WORDS: dict[str, str] = combine(
         "minutos": "minutes",
         "finde": "weekend",
         "mediodia": "noon",
+        "mx": "wwd2",  # miércoles, as timetables write it
         "medianoche": "midnight",
         "madrugada": "night",
         "tarde": "afternoon",
@@ -89,6 +90,7 @@ WORDS: dict[str, str] = combine(
 )
 
 PHRASES: dict[tuple[str, ...], str] = {
+    ("medio", "dia"): "noon",
     ("todas", "las", "mananas"): "_",
     ("todas", "las", "tardes"): "_",
     ("todas", "las", "noches"): "_",

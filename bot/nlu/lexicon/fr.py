@@ -89,6 +89,9 @@ WORDS: dict[str, str] = combine(
 )
 
 PHRASES: dict[tuple[str, ...], str] = {
+    ("en", "ce", "moment"): "now",
+    ("le", "jour", "suivant"): "tomorrow",  # a customer's "next day" is the day after today
+    ("le", "lendemain"): "tomorrow",
     ("tous", "les", "matins"): "_",
     ("tous", "les", "soirs"): "_",
     ("chaque", "matin"): "_",
