@@ -97,10 +97,8 @@ def _fraction(value: str) -> int | None:
     return n if 0 < n < 60 else None
 
 
-# What the exact-time resolvers read from a match. Groups a pattern lacks read as None.
-
-
 def _group(m: re.Match[str], name: str) -> str | None:
+    """Group `name` of `m`, or None if its pattern has no such group (rules share the resolvers)."""
     return m[name] if name in m.re.groupindex else None
 
 
@@ -424,6 +422,7 @@ def _claim(taken: bytearray, m: re.Match[str]) -> None:
 
 
 def _windows(canon: str, context: str | None, taken: bytearray) -> list[TimeHit]:
+    """Windows by `WINDOW_RULES`, in table order, each claiming its span in `taken`."""
     hits: list[TimeHit] = []
     for rule in WINDOW_RULES:
         for m in _free(canon, taken, rule.pattern):
@@ -436,10 +435,12 @@ def _windows(canon: str, context: str | None, taken: bytearray) -> list[TimeHit]
 
 
 def _strong(m: re.Match[str]) -> bool:
+    """A bare number is surely a time when a day part, am/pm, "oclock" or "hours" goes with it."""
     return bool(_said_part(m) or _group(m, "mer") or m.group().endswith((" oclock", " hours", " am", " pm")))
 
 
 def _exact_times(canon: str, context: str | None, taken: bytearray) -> list[TimeHit]:
+    """Exact times by `EXACT_RULES`, in table order, in spans no window or earlier rule claimed."""
     hits: list[TimeHit] = []
     for rule in EXACT_RULES:
         for m in _free(canon, taken, rule.pattern):

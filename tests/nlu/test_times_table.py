@@ -121,6 +121,14 @@ def test_rule_phrase(language: str, text: str, expected: str) -> None:
         ("en", "quarter past noon", "12:00 [noon]"),
         ("en", "after 5pm", "17:00-23:59"),  # windows before exact times
         ("en", "half past 3 to 5", "15:30 [half past 3]"),
+        ("en", "quarter to 5pm", "16:45"),  # fractions before a plain "5 pm"
+        ("de", "um halb 4 Uhr", "15:30"),
+        ("de", "um dreiviertel 4 Uhr", "15:45"),
+        ("en", "half 3 pm", "15:30"),
+        ("en", "at 12 noon", "12:00 [12 noon]"),  # noon before a plain, weak "at 12"
+        ("en", "a table for 3 in the morning 11:30", "11:30 (morning) [morning 11:30]"),  # clock first
+        ("en", "from 9 until 11", "09:00-11:00"),  # between before range
+        ("en", "after 9 until 11", "09:00-11:00 [9 until 11]"),  # range before after
         ("en", "tonight at 8", "20:00 (tonight)"),
         ("en", "evening 6", "18:00 (evening)"),
         ("fr", "à 8 heures du soir", "20:00 (evening)"),
