@@ -196,6 +196,15 @@ def _noon_and_fraction(m: re.Match[str], context: str | None) -> time | None:
     return time(12 if m["word"] == "noon" else 0, _MINUTE_WORDS[m["fr"]])
 
 
+def _around_noon(m: re.Match[str], context: str | None) -> time | None:
+    """ "a quarter past noon" (12:15), "ten to midnight" (23:50)."""
+    fr = _fraction(m["fr"])
+    base = time(12) if m["word"] == "noon" else time(0)
+    if fr is None:
+        return None
+    return _earlier(base, fr) if m["dir"] in ("to", "before") else time(base.hour, fr)
+
+
 def _noon_or_midnight(m: re.Match[str], context: str | None) -> time | None:
     return time(12) if m["word"] == "noon" else time(0)
 
@@ -242,6 +251,10 @@ class ExactRule:
 
 # Exact times, most specific first: "half past 3" must be read before "3" alone can be.
 EXACT_RULES: tuple[ExactRule, ...] = (
+    ExactRule(
+        _rx(r"(?:a )?" + _FRACTION + r"(?: minutes)? (?P<dir>past|after|to|before) (?P<word>noon|midnight)"),
+        _around_noon,
+    ),
     ExactRule(
         _rx(_PREFIX + r"(?:a )?" + _FRACTION + r"(?: minutes)? (?:past|after) " + _H + _SUFFIX), _minutes_past
     ),

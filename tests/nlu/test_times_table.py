@@ -61,6 +61,7 @@ BY_RULE: dict[str, list[tuple[str, str, str]]] = {
     ],
     "_hours24": [("en", "15 hrs", "15:00"), ("es", "a las 17 horas", "17:00 [17 hours]")],
     "_noon_and_fraction": [("fr", "midi et demi", "12:30"), ("pt", "meio-dia e meia", "12:30")],
+    "_around_noon": [("en", "a quarter past noon", "12:15"), ("en", "ten to midnight", "23:50")],
     "_noon_or_midnight": [("en", "noon", "12:00"), ("fr", "minuit", "00:00"), ("es", "mediodía", "12:00")],
     "_hour_or_hour": [
         ("en", "9 or 10 in the morning", "09:00 (morning)"),
@@ -118,7 +119,7 @@ def test_rule_phrase(language: str, text: str, expected: str) -> None:
     ("language", "text", "expected"),
     [
         ("en", "before midnight", "00:00 [midnight]"),  # no window; midnight is still a time
-        ("en", "quarter past noon", "12:00 [noon]"),
+        ("en", "quarter past noon", "12:15"),  # issue 15: not noon
         ("en", "after 5pm", "17:00-23:59"),  # windows before exact times
         ("en", "half past 3 to 5", "15:30 [half past 3]"),
         ("en", "quarter to 5pm", "16:45"),  # fractions before a plain "5 pm"

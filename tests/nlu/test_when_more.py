@@ -64,6 +64,8 @@ CASES = [
     # run-together clock digits beside a part of the day
     ("at 730 in the evening", "en", "19:30"),
     ("at 615 Main St", "en", ""),  # an address
+    ("a quarter past noon", "en", "12:15"),
+    ("ten to midnight", "en", "23:50"),
     # compound number words and ordinal digits
     ("a las seis y cuarenta y cinco", "es", "18:45"),
     ("am 15ten", "de", "2026-03-15"),
