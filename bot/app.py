@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.config import Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.service import Bot, open_bot
 from bot.types import Channel
 from bot.worker import Worker, webhook_routes
@@ -136,11 +136,10 @@ def serve(host: str = "127.0.0.1", port: int = 8080, telegram_polling: bool = Fa
 
     from bot.logs import configure_logging
 
-    configure_logging()
     settings = load_settings(os.environ)
     if not settings.cadence_base_url:
-        log.error("CADENCE_BASE_URL is not set (run `cadence-bot sandbox` for a local Cadence)")
-        return 2
+        raise ConfigError("CADENCE_BASE_URL is not set (run `cadence-bot sandbox` for a local Cadence)")
+    configure_logging()
     app = build_app(settings, telegram_polling=telegram_polling, freeze_gc=True)
     uvicorn.run(app, host=host, port=port, log_config=None)
     return 0

@@ -68,7 +68,9 @@ def _read_tenants(path: Path) -> dict[str, TenantConfig]:
         try:
             tenants[slug] = TenantConfig.model_validate({"slug": slug, **table})
         except ValidationError as exc:
-            raise ConfigError(f"BOT_TENANTS_FILE {path}, tenant {slug}: {exc}") from exc
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or slug
+            raise ConfigError(f"BOT_TENANTS_FILE {path}, tenant {slug}, {where}: {first['msg']}") from exc
     return tenants
 
 
@@ -82,6 +84,12 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     tenants_file = get("BOT_TENANTS_FILE")
     tenants = _read_tenants(Path(tenants_file)) if tenants_file else {}
     default_tenant = get("BOT_DEFAULT_TENANT")
+    for name in ("CADENCE_ORG_API_KEY", "CADENCE_WEBHOOK_SECRET"):
+        if get(name) and not default_tenant:  # it would be ignored, and every webhook refused
+            raise ConfigError(
+                f"{name} is set but BOT_DEFAULT_TENANT is not: set BOT_DEFAULT_TENANT to the business it"
+                " belongs to, or put it in the tenants file (BOT_TENANTS_FILE)"
+            )
     # The single-tenant variables configure the default tenant when the file does not.
     if default_tenant:
         base = tenants.get(default_tenant) or TenantConfig(slug=default_tenant)

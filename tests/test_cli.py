@@ -89,3 +89,73 @@ def test_nlu_eval_scores_a_list_of_dates_as_any_of_them(tmp_path: object) -> Non
         check=True,
     )
     assert "50.00%" in result.stdout.splitlines()[-1], result.stdout
+
+
+def _clean_env(**values: str) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("CADENCE_", "BOT_", "TELEGRAM_", "TWILIO_"))
+    }
+    return {**env, **values}
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, timeout=60, env=env
+    )
+
+
+def test_version_and_help() -> None:
+    from importlib import metadata
+
+    version = _cli("--version", env=_clean_env())
+    assert (
+        version.returncode == 0 and version.stdout.strip() == f"cadence-bot {metadata.version('cadence-bot')}"
+    )
+    helped = _cli("--help", env=_clean_env())
+    assert (
+        "booking assistant" in helped.stdout and "lazily" not in helped.stdout and "``" not in helped.stdout
+    )
+    assert "the port to listen on" in _cli("serve", "--help", env=_clean_env()).stdout
+
+
+def test_configuration_errors_are_one_line_and_status_2(tmp_path: object) -> None:
+    from pathlib import Path
+
+    bad = Path(str(tmp_path)) / "tenants.toml"
+    bad.write_text("[tenants.movela]\nlanguage = 3\n", encoding="utf-8")
+    cases = [
+        (("chat",), {"BOT_TENANTS_FILE": str(Path(str(tmp_path)) / "missing.toml")}, "BOT_TENANTS_FILE"),
+        (("check",), {"BOT_TENANTS_FILE": str(bad)}, "tenant movela, language"),
+        (("check",), {"CADENCE_WEBHOOK_SECRET": "whsec_x"}, "set BOT_DEFAULT_TENANT"),
+        (("serve",), {}, "CADENCE_BASE_URL is not set"),
+        (("nlu-eval", str(Path(str(tmp_path)) / "nope.jsonl")), {}, "no such file"),
+    ]
+    for args, values, expected in cases:
+        result = _cli(*args, env=_clean_env(**values))
+        assert result.returncode == 2, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1 and expected in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_check_says_what_works_and_what_does_not() -> None:
+    from tests.conftest import SALON_KEY, salon_seed
+    from tests.reliability._served import sandbox_process
+
+    with sandbox_process(salon_seed()) as url:
+        env = _clean_env(CADENCE_BASE_URL=url, BOT_DEFAULT_TENANT="salon", CADENCE_ORG_API_KEY=SALON_KEY)
+        fine = _cli("check", env=env)
+        assert fine.returncode == 0, fine.stdout + fine.stderr
+        assert "tenant 'salon' is Studio Salon; its org key works" in fine.stdout
+        assert "Telegram: not configured" in fine.stdout and "SMS: not configured" in fine.stdout
+        broken = _cli(
+            "check",
+            env={
+                **env,
+                "CADENCE_ORG_API_KEY": "ck_wrong",
+                "TELEGRAM_BOT_TOKEN": "1:x",
+                "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9",
+            },
+        )
+        assert broken.returncode == 1, broken.stdout
+        assert "FAIL  Cadence: tenant 'salon' is Studio Salon, but its org key is refused" in broken.stdout
+        assert "FAIL  Telegram: cannot reach http://127.0.0.1:9" in broken.stdout
