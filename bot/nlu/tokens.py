@@ -29,6 +29,8 @@ _PRE = (
         ),
         r"\1 ",
     ),  # "Mar. 5", "Fri. at 3"
+    # German "So." (Sonntag) before a time or date: "so" alone is an everyday word, the dotted form is not
+    (re.compile(r"\bso\.(?=\s*(?:\d|um\b|den\b|,))"), "sonntag "),
     (re.compile(r"-ish\b"), " ish"),
     (re.compile(r"\bb4\b"), "before"),
     (re.compile(r"(?<=[a-z])-(?=[a-z])"), " "),  # "twenty-first", "apres-midi", "week-end"

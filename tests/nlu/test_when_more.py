@@ -48,6 +48,8 @@ CASES = [
     ("fünfter Dezember", "de", "2026-12-05"),
     ("le premier avril", "fr", "2026-04-01"),
     ("mx a las 5", "es", "2026-03-04 17:00"),
+    ("So. um 10", "de", "2026-03-08 10:00"),
+    ("so um 10", "de", "10:00"),  # "so" alone is an everyday word
     ("le lendemain", "fr", "2026-03-05"),
     ("le jour suivant à 10h", "fr", "2026-03-05 10:00"),
     # the last day of a month, the nth weekday of a month
