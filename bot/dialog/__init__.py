@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -168,10 +168,12 @@ class Dialog:
         """An option taken: tapped, or named in a message."""
         await PICK_HANDLERS[pick.kind](self, turn, pick)
 
-    async def manage_in_words(self, turn: Turn, intent: BookingIntent, when: When) -> None:
+    async def manage_in_words(
+        self, turn: Turn, intent: BookingIntent, when: When, shift: timedelta | None = None
+    ) -> None:
         """A message on the booking line about a booking already made ("cancel it", "did that go
-        through?"): read there, acted on by the managing path."""
-        await manage.in_words(self, turn, intent, when)
+        through?", "an hour later"): read there, acted on by the managing path."""
+        await manage.in_words(self, turn, intent, when, shift)
 
     # -- this chat's bookings ------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from bot.i18n import t
 from bot.nlu import daymath
 from bot.nlu.choices import Choice, match_choice, position
 from bot.nlu.details import Details, bare_name, read_details
-from bot.nlu.intents import BookingIntent, booking_intent
+from bot.nlu.intents import BookingIntent, booking_intent, shift_of
 from bot.nlu.language import detect_language
 from bot.nlu.lexicon import WORDS
 from bot.nlu.questions import QuestionKind, detect_question
@@ -122,6 +122,8 @@ async def in_booking(dialog: Dialog, turn: Turn, text: str) -> None:
         await dialog.pick(turn, pick)
         return
     intent = booking_intent(rest, turn.languages)
+    if intent is None and conv.stage is Stage.BOOKED and shift_of(rest) is not None:
+        intent = BookingIntent.MOVE  # "30 minutes earlier please", right after booking
     if (
         request.service_index is not None
         and intent is not BookingIntent.CHECK
@@ -135,7 +137,7 @@ async def in_booking(dialog: Dialog, turn: Turn, text: str) -> None:
     if intent not in (None, BookingIntent.NEVER_MIND) and (
         conv.stage is Stage.BOOKED or (conv.service_id is None and await dialog.mine(turn))
     ):
-        await dialog.manage_in_words(turn, intent, request.when)
+        await dialog.manage_in_words(turn, intent, request.when, shift_of(rest))
         return
     took_request = _apply_request(turn, request)
     if request.when.passed is not None:
@@ -357,6 +359,8 @@ def match_pick(turn: Turn, text: str) -> Pick | None:
         for p in picks
     ]
     index = match_choice(text, choices, turn.languages)
+    if index is None:  # "oh great, I'll take the earliest one", "le premier, c'est parfait"
+        index = position(text, len(picks), turn.languages)
     return picks[index] if index is not None else None
 
 

@@ -10,7 +10,7 @@ through?"). A move goes back onto the booking line with the booking's service an
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.dialog.booking import advance, ask_again, parse_request, want_of
@@ -55,7 +55,9 @@ async def in_choice_only(dialog: Dialog, turn: Turn, text: str) -> None:
         await ask_again(dialog, turn, prefix="ask_yes_no")
 
 
-async def in_words(dialog: Dialog, turn: Turn, intent: BookingIntent, when: When) -> None:
+async def in_words(
+    dialog: Dialog, turn: Turn, intent: BookingIntent, when: When, shift: timedelta | None = None
+) -> None:
     """ "please cancel it", "can I push it to 4pm?", "did that go through?", "cancel my 3pm": about the
     booking the message names by its day or time, else the one just made, else the one this chat has;
     with several, the customer picks from the list."""
@@ -71,6 +73,10 @@ async def in_words(dialog: Dialog, turn: Turn, intent: BookingIntent, when: When
         else:
             turn.say("still_booked", service=target.service_name, when=turn.when(target.start))
         return
+    if intent is BookingIntent.MOVE and target is not None and shift is not None and when.is_empty:
+        # "could I come an hour later?": the booking's own time, moved by that much
+        moved = target.start.astimezone(turn.zone) + shift
+        when = When(dates=(moved.date(),), time=moved.time().replace(tzinfo=None))
     if target is None:
         kind = CommandKind.CANCEL_BOOKING if intent is BookingIntent.CANCEL else CommandKind.MOVE_BOOKING
         await list_bookings(dialog, turn, kind)
@@ -239,6 +245,8 @@ async def cancel(dialog: Dialog, turn: Turn) -> None:
     turn.released.append(booking.id)
     turn.say("cancelled", service=turn.service_name(booking.service_id), when=turn.when(booking.start))
     conv.stage, conv.picks, conv.target = Stage.BOOKED, (), None
+    if conv.booked is not None and conv.booked.id == booking.id:
+        conv.booked = None  # never again "you're booked" for it
 
 
 async def start_move(dialog: Dialog, turn: Turn, booking_id: str, when: When | None = None) -> None:

@@ -221,6 +221,14 @@ def match_choice(
     return _by_label(folded, core, options)
 
 
+_FIRST_ONE = re.compile(
+    r"(?:\b(?:the )?(?:earliest|soonest|first|1st) (?:one|option|slot|time)\b"
+    r"|^(?:(?:the|le|la|el|o|a|der|die|das) )?(?:first|premier|premiere|primero|primera|primeiro|primeira"
+    r"|erste|ersten|earliest)\b"
+    r"(?! (?:of|de|do|da|del|week|semana|semaine|woche|thing|available|free|open|possible)\b))"
+)
+
+
 def position(text: str, count: int, languages: Sequence[str] = ("en",)) -> int | None:
     """The option a reply names by its place ("the first one is fine", "option 2", "the last"), if any."""
     folded = " ".join(_CLEAN.sub(" ", fold(text[:300])).split())
@@ -228,7 +236,10 @@ def position(text: str, count: int, languages: Sequence[str] = ("en",)) -> int |
     if bare is not None:  # on a numbered list a bare number is a place, not an hour
         return int(bare.group(1)) - 1 if 1 <= int(bare.group(1)) <= count else None
     _, ordinals, last = _tables(languages)
-    return _position(folded, _strip_filler(folded) or folded, ordinals, last, count) if folded else None
+    found = _position(folded, _strip_filler(folded) or folded, ordinals, last, count) if folded else None
+    if found is None and count and _FIRST_ONE.search(folded):
+        return 0  # "oh great, I'll take the earliest one", "le premier, c'est parfait"
+    return found
 
 
 def _position(

@@ -47,7 +47,7 @@ _INTRO = re.compile(
     r"|(?:the )?name (?:as|to|should be)|under the name|under"
     r"|name for the (?:booking|appointment|reservation):?"
     r"|i'm|i’m|i am|my name is|my name's|my names|name is|name's|name:|name|this is"
-    r"|it's|its|it is|call me|im|soy|me llamo|mi nombre es|ich heiße|ich heisse|ich bin|mein name ist"
+    r"|it's|its|it is|call me|soy|me llamo|mi nombre es|ich heiße|ich heisse|ich bin|mein name ist"
     r"|je m'appelle|je m’appelle|je suis|moi c'est|mon nom est|eu sou|sou o|sou a|sou|meu nome é"
     r"|meu nome e|chamo-me|me chamo|o meu nome é)\s+",
     re.IGNORECASE,

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import timedelta
 from enum import StrEnum
 
 from bot.nlu.lexicon import normalize_languages
 from bot.nlu.text import fold
 
-__all__ = ["BookingIntent", "booking_intent"]
+__all__ = ["BookingIntent", "booking_intent", "shift_of"]
 
 
 class BookingIntent(StrEnum):
@@ -84,3 +85,36 @@ def booking_intent(text: str, languages: Sequence[str] = ("en",)) -> BookingInte
     if any(_MOVE_PATTERNS[lang].search(folded) for lang in langs if lang in _MOVE_PATTERNS):
         return BookingIntent.MOVE
     return None
+
+
+_AMOUNT = {
+    "a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "half an": 0.5, "half a": 0.5,
+    "una": 1.0, "un": 1.0, "dos": 2.0, "eine": 1.0, "einen": 1.0, "zwei": 2.0, "une": 1.0, "deux": 2.0,
+    "uma": 1.0, "um": 1.0, "duas": 2.0, "dois": 2.0, "media": 0.5, "meia": 0.5, "halbe": 0.5,
+}  # fmt: skip
+_SHIFT = re.compile(
+    r"(?<![\w'])(?P<n>\d+(?:[.,]5)?|half an?|an?|one|two|three|una|un|dos|eine|einen|zwei|une|deux|uma"
+    r"|um|duas|dois|media|meia|halbe)\s+"
+    r"(?P<unit>hours?|hrs?|minutes|mins|days?|horas?|stunden?|minuten|tage?|heures?|jours?|dias?)\s+"
+    r"(?P<dir>later|earlier|sooner|mas tarde|mas temprano|antes|spater|fruher|plus tard|plus tot"
+    r"|mais tarde|mais cedo)(?![\w'])"
+)
+
+
+def shift_of(text: str) -> timedelta | None:
+    """How far a customer asks to move a booking, when they say it as an amount: "an hour later",
+    "30 minutes earlier", "un jour plus tard", "eine Stunde früher". None when they don't."""
+    m = _SHIFT.search(fold(text[:500]).replace("’", "'"))
+    if m is None:
+        return None
+    n = m["n"].replace(",", ".")
+    amount = float(n) if n[0].isdigit() else _AMOUNT.get(n, 1.0)
+    unit = m["unit"]
+    if unit.startswith(("min",)):
+        step = timedelta(minutes=amount)
+    elif unit.startswith(("day", "dia", "tag", "jour")):
+        step = timedelta(days=amount)
+    else:
+        step = timedelta(hours=amount)
+    earlier = m["dir"] in ("earlier", "sooner", "mas temprano", "antes", "fruher", "plus tot", "mais cedo")
+    return -step if earlier else step

@@ -92,8 +92,10 @@ _EARLIEST = re.compile(
 
 
 _NEGATED = re.compile(
-    r"(\b(?:not|no|instead of|rather than|no longer|without)\s+(?:with\s+|the\s+|a\s+|an\s+)?)(\w+)"
+    r"(\b(?:not|instead of|rather than|no longer|without)\s+(?:with\s+|the\s+|a\s+|an\s+)?)(\w+)"
 )
+_NEGATED_EN = re.compile(r"(\bno\s+)(\w+)")
+"""English "no colour": only in English, where "no" is not "on the" (Portuguese "no sábado")."""
 _ASIDE = re.compile(
     r"(\b(?:until|till|til|back home|(?:be|i'm|im|am) back|fly(?:ing)? (?:back|home|out)|returning"
     r"|leaving)\s+"
@@ -204,6 +206,8 @@ def extract_request(
     # "not Ana, I meant Bruno", "instead of the massage": what is ruled out is not what is asked for.
     # "I'm in Tokyo until Sunday", "I fly back Friday": days of a trip are not the day asked for.
     folded = _NEGATED.sub(lambda m: m.group(1) + " " * len(m.group(2)), fold(text[:1000]))
+    if tuple(languages)[:1] == ("en",):
+        folded = _NEGATED_EN.sub(lambda m: m.group(1) + " " * len(m.group(2)), folded)
     folded = _ASIDE.sub(lambda m: m.group(1) + " " * len(m.group(2)), folded)
     spans = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(folded)][:200]
     words = [w for w, _, _ in spans]

@@ -68,6 +68,13 @@ Phrases of several words are in ``_PHRASES``."""
 
 # Multi-word phrases the table knows, matched before single words (folded, space-separated).
 _PHRASES: Mapping[str, str] = {
+    "fazer a barba": "beard trim",
+    "aparar a barba": "beard trim",
+    "arreglar la barba": "beard trim",
+    "arreglarme la barba": "beard trim",
+    "faire la barbe": "beard trim",
+    "tailler la barbe": "beard trim",
+    "bart stutzen": "beard trim",
     "first visit": "initial",
     "first appointment": "initial",
     "first time": "initial",
@@ -169,10 +176,11 @@ def concepts_at(text: str) -> dict[str, int]:
     """The concepts a text names, in any of the five languages, each with where it is first named."""
     folded = " " + " ".join(_WORD.findall(fold(text[:1000]).replace("'", " "))) + " "
     found: dict[str, int] = {}
-    for phrase, concept in _PHRASES.items():
+    for phrase, concepts in _PHRASES.items():
         at = folded.find(f" {phrase} ")
         if at >= 0:
-            found.setdefault(concept, at)
+            for concept in concepts.split():  # "fazer a barba": beard and trim
+                found.setdefault(concept, at)
             folded = folded.replace(f" {phrase} ", " " + "_" * len(phrase) + " ")
     at = 0
     for word in folded.split(" "):

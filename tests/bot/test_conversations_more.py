@@ -295,9 +295,7 @@ def test_wanting_to_book_is_not_misunderstood() -> None:
 
 def test_a_services_days_are_answered() -> None:
     run = talk("movela", "which days can I do pilates?")
-    assert said(run, r"Pilates rehab is available Tue 10:00 AM–7:20 PM, Wed 2:00 PM–"), (
-        run.transcript
-    )
+    assert said(run, r"Pilates rehab is available Tue 10:00 AM–7:20 PM, Wed 2:00 PM–"), run.transcript
 
 
 def test_what_have_i_got_booked_with_you() -> None:
@@ -370,3 +368,68 @@ def test_a_generic_word_does_not_replace_the_service_asked_about() -> None:
         "oui",
     )
     assert [b[:2] for b in booked(run)] == [("Pilates rehab", "2026-12-09T18:00")], run.transcript
+
+
+# -- found by the fourth independent set -------------------------------------------------------------
+
+
+def test_i_ll_take_the_earliest_one() -> None:
+    run = talk(
+        "bloom",
+        "what's the earliest you can fit me in for a haircut?",
+        "oh great, I'll take the earliest one",
+        "Ann Lee, ann@example.com",
+        "yes",
+    )
+    assert [b[:2] for b in booked(run)] == [("Haircut", "2026-12-04T14:15")], run.transcript
+
+
+def test_le_premier_is_the_first_offered() -> None:
+    run = talk(
+        "bloom",
+        "Bonjour, quel est le premier créneau disponible pour une couleur ?",
+        "Le premier, c'est parfait",
+        "Anne Roy, anne@example.fr",
+        "oui",
+    )
+    assert len(run.actual) == 1 and run.actual[0].start.startswith("2026-12-04"), run.transcript
+
+
+def test_an_hour_later_moves_the_booking_by_an_hour() -> None:
+    run = talk(
+        "bloom",
+        "haircut saturday at 10",
+        "Ann Lee, ann@example.com",
+        "yes",
+        "ah wait, could I come an hour later instead?",
+        "yes",
+    )
+    assert [b[:2] for b in booked(run)] == [("Haircut", "2026-12-05T11:00")], run.transcript
+
+
+def test_no_sabado_is_saturday_in_portuguese() -> None:
+    run = talk(
+        "bloom",
+        "Olá, queria agendar um corte de cabelo e fazer a barba no sábado às 14h",
+        "Rui Sá, rui@example.com",
+        "sim",
+    )
+    assert [b[:2] for b in booked(run)] == [
+        ("Beard trim", "2026-12-05T14:30"),
+        ("Haircut", "2026-12-05T14:00"),
+    ], run.transcript
+
+
+def test_im_urlaub_is_no_name() -> None:
+    run = talk(
+        "bloom", "Hallo! Ich bin gerade im Urlaub in New York und bräuchte einen Haarschnitt morgen um 14 Uhr"
+    )
+    assert said(run, "Auf welchen Namen"), run.transcript
+
+
+def test_a_cancelled_booking_is_never_said_to_be_booked() -> None:
+    run = talk(
+        "bloom", "haircut saturday at 10", "Ann Lee, ann@example.com", "yes", "cancel it", "yes", "yes"
+    )
+    assert not said(run, "already booked"), run.transcript
+    assert run.actual == []
