@@ -888,6 +888,12 @@ async def _book_second(dialog: Dialog, turn: Turn, second: Pair, key: str, first
         practitioner=practitioner,
         reference=booking.id,
     )
+    _own(turn, booking, service)
+
+
+def _own(turn: Turn, booking: Booking, service: str) -> None:
+    """Record the booking as this chat's: only its owner may see, move or cancel it."""
+    assert turn.tenant is not None
     turn.owned.append(
         OwnedBooking(
             tenant=turn.tenant.slug,
@@ -914,16 +920,7 @@ def _booked(turn: Turn, booking: Booking) -> None:
             turn.learned.update(
                 {k: v for k, v in booking.customer.model_dump().items() if isinstance(v, str) and v}
             )
-    turn.owned.append(
-        OwnedBooking(
-            tenant=turn.tenant.slug,
-            booking_id=booking.id,
-            channel=turn.inbound.channel,
-            chat_id=turn.inbound.chat_id,
-            start=booking.start,
-            service_name=service,
-        )
-    )
+    _own(turn, booking, service)
     conv.booked, conv.also, conv.party, conv.pair = booking, None, 1, None
     conv.made += 1
     conv.stage, conv.picks, conv.slots = Stage.BOOKED, (), ()
