@@ -2,8 +2,9 @@
 
 Not a benchmark: ``make bench`` runs every ``benchmarks/*.py`` as a script, and run as one this module
 does nothing. The benchmarks import it as ``_harness`` (their directory is ``sys.path[0]`` when they run
-as scripts). Importing it takes that directory off ``sys.path`` again, so ``benchmarks/requests.py`` never
-shadows the ``requests`` package for a library that imports it, and puts the repository root on it.
+as scripts). Importing it takes that directory off ``sys.path`` again, so a benchmark's name never shadows
+a package that a library imports (``tests/test_packaging.py`` checks none is named like one), and puts the
+repository root on it for ``tests.support``, the seeds and clock the tests use.
 
 Each benchmark prints a short table and one line per target::
 
@@ -35,7 +36,7 @@ if str(REPO) not in sys.path:
     sys.path.append(str(REPO))
 
 # The tests' salon and fixed "now" (Monday 1 June 2026, 08:00 UTC): one seed for tests and benchmarks.
-from tests.conftest import NOW, SALON_KEY, salon_seed  # noqa: E402  (needs the repository root on sys.path)
+from tests.support import NOW, SALON_KEY, salon_seed  # noqa: E402  (needs the repository root on sys.path)
 
 TENANT = "salon"
 

@@ -1,6 +1,6 @@
 """Cadence requests per completed booking, with a warm tenant cache and (the baseline) a cold one.
 
-Run: .venv/bin/python benchmarks/requests.py [--quick]
+Run: .venv/bin/python benchmarks/cadence_requests.py [--quick]
 
 The bot (``open_bot``, one tenant, a SQLite file) talks to the in-process sandbox through a transport that
 counts every HTTP request by endpoint. Each conversation shape below books once on a bot just opened on
