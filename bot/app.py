@@ -4,6 +4,14 @@ A channel is anything with the :class:`Channel` shape: routes to mount, a start 
 app's lifespan (register a webhook, start polling, resume accepted-but-unanswered messages), and a
 way to send messages nobody asked for (notifications, reminders). ``create_app`` composes them; the
 channels themselves live in ``channels/`` and are found by :func:`configured_channels`.
+
+Where ``GET /metrics`` is served (docs/metrics.md):
+
+- with ``--metrics-port`` (``metrics_socket``), on that port only, by a second server the app's
+  lifespan runs, and not on the public port (404 there);
+- with ``BOT_METRICS_TOKEN`` (``metrics_token``), only to ``Authorization: Bearer <token>``, wherever it
+  is served; anything else gets 401;
+- with neither, on the public port for anyone, as before, and ``serve`` logs a warning saying so.
 """
 
 from __future__ import annotations
@@ -11,9 +19,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hmac
 import logging
 import os
-from collections.abc import AsyncIterator, Sequence
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -25,7 +36,16 @@ from bot.service import Bot, open_bot
 from bot.types import Channel
 from bot.worker import Worker, webhook_routes
 
-__all__ = ["Channel", "configured_channels", "create_app", "serve"]  # Channel lives in bot.types
+if TYPE_CHECKING:
+    import uvicorn
+
+__all__ = [  # Channel lives in bot.types
+    "Channel",
+    "configured_channels",
+    "create_app",
+    "metrics_app",
+    "serve",
+]
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +84,59 @@ async def _healthz(request: Request) -> Response:
     )
 
 
-async def _metrics(request: Request) -> Response:
-    bot: Bot = request.app.state.bot
-    return PlainTextResponse(bot.metrics.render(), media_type="text/plain; version=0.0.4")
+def _metrics_endpoint(token: str | None) -> Callable[[Request], Awaitable[Response]]:
+    """``GET /metrics``: the bot's metrics in the format the scraper accepts; with a ``token``, only to
+    a request bearing it (compared in constant time), else 401."""
+    expected = token.encode("utf-8") if token else None
+
+    async def metrics(request: Request) -> Response:
+        if expected is not None:
+            scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                credentials.strip().encode("utf-8"), expected
+            ):
+                return PlainTextResponse(
+                    "a bearer token is required\n",
+                    status_code=401,
+                    headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+                )
+        bot: Bot = request.app.state.bot
+        # Reading /proc (and, with several processes, their files) is file I/O: off the event loop.
+        body, content_type = await asyncio.to_thread(
+            bot.metrics.exposition, request.headers.get("accept", "")
+        )
+        return Response(body, media_type=content_type)
+
+    return metrics
+
+
+def metrics_app(bot: Bot, *, token: str | None = None) -> Starlette:
+    """An app with ``GET /metrics`` alone, for ``--metrics-port``; it has no lifespan, as the bot's
+    belongs to the main app."""
+    app = Starlette(routes=[Route("/metrics", _metrics_endpoint(token))])
+    app.state.bot = bot
+    return app
+
+
+def _metrics_server(bot: Bot, token: str | None) -> uvicorn.Server:
+    """A uvicorn server for :func:`metrics_app` that leaves signals to the main server, which stops it
+    through the app's lifespan."""
+    import uvicorn
+
+    class MetricsServer(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    config = uvicorn.Config(
+        metrics_app(bot, token=token),
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        loop="asyncio",
+        timeout_graceful_shutdown=3,
+    )
+    return MetricsServer(config)
 
 
 def create_app(
@@ -77,10 +147,16 @@ def create_app(
     run_worker: bool = True,
     worker: Worker | None = None,
     freeze_gc: bool = False,
+    metrics_token: str | None = None,
+    metrics_socket: socket.socket | None = None,
 ) -> Starlette:
     """The ASGI app: health, metrics, Cadence's webhook, each channel's routes and ``routes``. The
     lifespan starts the channels and the job worker (``run_worker=False`` leaves jobs queued, as a
     crashed process would), stops them, and closes the bot.
+
+    ``metrics_token`` makes ``GET /metrics`` answer only a request bearing it. ``metrics_socket`` (bound
+    and listening) moves ``GET /metrics`` off this app: the lifespan serves it on that socket instead,
+    and closes it on the way out.
 
     ``freeze_gc`` (for a process that serves this one app, as ``serve`` does) moves everything alive
     once started (modules, the app, the caches) out of the collector's reach: the full collections
@@ -92,27 +168,41 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         started: list[Channel] = []
+        side: tuple[uvicorn.Server, asyncio.Task[None]] | None = None
         try:
             for channel in channels:
                 await channel.start()
                 started.append(channel)
             if run_worker:
                 await worker.start()
+            if metrics_socket is not None:
+                server = _metrics_server(bot, metrics_token)
+                side = server, asyncio.create_task(server.serve(sockets=[metrics_socket]))
+                host, port = metrics_socket.getsockname()[:2]
+                log.info("GET /metrics is served on %s port %s only", host, port)
             if freeze_gc:
                 gc.collect()  # garbage from start-up first, so it is not frozen with the rest
                 gc.freeze()
             yield
         finally:
+            if side is not None:
+                side[0].should_exit = True
+                with contextlib.suppress(Exception):  # a failed metrics server must not stop the rest
+                    await side[1]
+            if metrics_socket is not None:
+                metrics_socket.close()
             await worker.stop()
             for channel in reversed(started):
                 with contextlib.suppress(Exception):
                     await channel.stop()
             await bot.aclose()
 
+    # With a metrics port, the public port has no /metrics at all (404), token or not.
+    metrics_routes = [] if metrics_socket else [Route("/metrics", _metrics_endpoint(metrics_token))]
     app = Starlette(
         routes=[
             Route("/healthz", _healthz, methods=["GET"]),
-            Route("/metrics", _metrics, methods=["GET"]),
+            *metrics_routes,
             *webhook_routes(bot, worker),
             *(route for channel in channels for route in channel.routes()),
             *routes,
@@ -125,13 +215,38 @@ def create_app(
     return app
 
 
-def build_app(settings: Settings, *, telegram_polling: bool = False, freeze_gc: bool = False) -> Starlette:
+def build_app(
+    settings: Settings,
+    *,
+    telegram_polling: bool = False,
+    freeze_gc: bool = False,
+    metrics_token: str | None = None,
+    metrics_socket: socket.socket | None = None,
+) -> Starlette:
     bot = open_bot(settings)
-    return create_app(bot, configured_channels(bot, telegram_polling=telegram_polling), freeze_gc=freeze_gc)
+    return create_app(
+        bot,
+        configured_channels(bot, telegram_polling=telegram_polling),
+        freeze_gc=freeze_gc,
+        metrics_token=metrics_token,
+        metrics_socket=metrics_socket,
+    )
 
 
-def serve(host: str = "127.0.0.1", port: int = 8080, telegram_polling: bool = False) -> int:
-    """``cadence-bot serve``: configuration from the environment, then uvicorn until interrupted."""
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket, bound before anything starts, so a port in use is a start-up error."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=128)
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    telegram_polling: bool = False,
+    metrics_port: int | None = None,
+) -> int:
+    """``cadence-bot serve``: configuration from the environment, then uvicorn until interrupted.
+    ``metrics_port`` serves ``GET /metrics`` on its own port (same ``host``) instead of ``port``."""
     import uvicorn
 
     from bot.logs import configure_logging
@@ -139,7 +254,24 @@ def serve(host: str = "127.0.0.1", port: int = 8080, telegram_polling: bool = Fa
     settings = load_settings(os.environ)
     if not settings.cadence_base_url:
         raise ConfigError("CADENCE_BASE_URL is not set (run `cadence-bot sandbox` for a local Cadence)")
+    # Read here, beside the settings, until the settings carry it.
+    metrics_token = os.environ.get("BOT_METRICS_TOKEN", "").strip() or None
+    if metrics_port is not None and metrics_port == port:
+        raise ConfigError(f"--metrics-port {metrics_port} is the public port: choose another one")
+    metrics_socket = _listen(host, metrics_port) if metrics_port is not None else None
     configure_logging()
-    app = build_app(settings, telegram_polling=telegram_polling, freeze_gc=True)
+    app = build_app(
+        settings,
+        telegram_polling=telegram_polling,
+        freeze_gc=True,
+        metrics_token=metrics_token,
+        metrics_socket=metrics_socket,
+    )
+    if metrics_socket is None and metrics_token is None:
+        log.warning(
+            "GET /metrics is open to anyone on the public port %s: set BOT_METRICS_TOKEN or use"
+            " --metrics-port (docs/metrics.md)",
+            port,
+        )
     uvicorn.run(app, host=host, port=port, log_config=None)
     return 0

@@ -40,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--telegram-polling", action="store_true", help="poll Telegram instead of receiving its webhook"
     )
+    serve.add_argument(
+        "--metrics-port",
+        type=int,
+        help="serve GET /metrics on this port (same host) instead of the public one (docs/metrics.md)",
+    )
 
     sandbox = sub.add_parser("sandbox", help="a local Cadence-compatible server")
     sandbox.add_argument(
@@ -107,7 +112,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         from bot.app import serve
 
-        return serve(host=args.host, port=args.port, telegram_polling=args.telegram_polling)
+        return serve(
+            host=args.host,
+            port=args.port,
+            telegram_polling=args.telegram_polling,
+            metrics_port=args.metrics_port,
+        )
     raise AssertionError(args.command)  # argparse rejects unknown commands first
 
 
