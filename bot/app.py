@@ -254,8 +254,7 @@ def serve(
     settings = load_settings(os.environ)
     if not settings.cadence_base_url:
         raise ConfigError("CADENCE_BASE_URL is not set (run `cadence-bot sandbox` for a local Cadence)")
-    # Read here, beside the settings, until the settings carry it.
-    metrics_token = os.environ.get("BOT_METRICS_TOKEN", "").strip() or None
+    metrics_token = settings.metrics_token
     if metrics_port is not None and metrics_port == port:
         raise ConfigError(f"--metrics-port {metrics_port} is the public port: choose another one")
     metrics_socket = _listen(host, metrics_port) if metrics_port is not None else None

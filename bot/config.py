@@ -52,6 +52,8 @@ class Settings(BaseModel):
     twilio_auth_token: str | None = Field(default=None, repr=False)
     twilio_api_base_url: str | None = None
     public_url: str | None = None
+    metrics_token: str | None = Field(default=None, repr=False)
+    """The bearer token ``GET /metrics`` requires (docs/metrics.md)."""
 
     def tenant(self, slug: str) -> TenantConfig:
         """The tenant's settings; a tenant nobody configured gets the defaults."""
@@ -115,4 +117,5 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
         twilio_api_base_url=get("TWILIO_API_BASE_URL"),
         public_url=get("BOT_PUBLIC_URL"),
+        metrics_token=get("BOT_METRICS_TOKEN"),
     )
