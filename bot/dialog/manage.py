@@ -17,7 +17,7 @@ from bot.dialog.booking import advance, ask_again, parse_request, want_of
 from bot.dialog.state import Pick, PickKind, Stage, Turn
 from bot.i18n import t
 from bot.nlu.commands import CommandKind
-from bot.nlu.intents import BookingIntent, booking_intent
+from bot.nlu.intents import BookingIntent, booking_intent, shift_of
 from bot.nlu.when import When
 from bot.nlu.yesno import interpret_yes_no
 from bot.offers import Want
@@ -50,7 +50,7 @@ async def in_choice_only(dialog: Dialog, turn: Turn, text: str) -> None:
     if target is not None and intent is BookingIntent.CANCEL:
         await ask_cancel(dialog, turn, target)
     elif target is not None and intent is BookingIntent.MOVE:
-        await start_move(dialog, turn, target, parse_request(turn, text).when)
+        await start_move(dialog, turn, target, parse_request(turn, text).when, shift_of(text))
     else:
         await ask_again(dialog, turn, prefix="ask_yes_no")
 
@@ -73,17 +73,13 @@ async def in_words(
         else:
             turn.say("still_booked", service=target.service_name, when=turn.when(target.start))
         return
-    if intent is BookingIntent.MOVE and target is not None and shift is not None and when.is_empty:
-        # "could I come an hour later?": the booking's own time, moved by that much
-        moved = target.start.astimezone(turn.zone) + shift
-        when = When(dates=(moved.date(),), time=moved.time().replace(tzinfo=None))
     if target is None:
         kind = CommandKind.CANCEL_BOOKING if intent is BookingIntent.CANCEL else CommandKind.MOVE_BOOKING
         await list_bookings(dialog, turn, kind)
     elif intent is BookingIntent.CANCEL:
         await ask_cancel(dialog, turn, target.booking_id)
     else:
-        await start_move(dialog, turn, target.booking_id, when)
+        await start_move(dialog, turn, target.booking_id, when, shift)
 
 
 def _named_by(turn: Turn, booking: OwnedBooking, when: When) -> bool:
@@ -249,12 +245,21 @@ async def cancel(dialog: Dialog, turn: Turn) -> None:
         conv.booked = None  # never again "you're booked" for it
 
 
-async def start_move(dialog: Dialog, turn: Turn, booking_id: str, when: When | None = None) -> None:
+async def start_move(
+    dialog: Dialog,
+    turn: Turn,
+    booking_id: str,
+    when: When | None = None,
+    shift: timedelta | None = None,
+) -> None:
     """Move a booking; a day or time said with it ("move it to wednesday, same time") refines the
-    booking's own, so what is not said stays."""
+    booking's own, so what is not said stays; an amount alone ("an hour later") moves it by that."""
     booking = await _managed(dialog, turn, booking_id)
     if booking is None:
         return
+    if shift is not None and (when is None or when.is_empty):
+        moved = booking.start.astimezone(turn.zone) + shift
+        when = When(dates=(moved.date(),), time=moved.time().replace(tzinfo=None))
     conv = turn.conv
     conv.moving, conv.target, conv.booked = True, booking.id, booking
     conv.service_id, conv.practitioner_id, conv.practitioner_asked = (

@@ -217,6 +217,12 @@ def _hour_or_hour(m: re.Match[str], context: str | None) -> time | None:
     return resolve_hour(h, 0, mer, part)
 
 
+def _hour_instead(m: re.Match[str], context: str | None) -> time | None:
+    """ "can we do 11 instead of 10?", "3 instead": the number put in place of a time is one."""
+    h, mer, part = _parts(m, context)
+    return resolve_hour(h, 0, mer, part) if 1 <= h <= 23 else None
+
+
 def _military(m: re.Match[str], context: str | None) -> time | None:
     """ "at 1530", "0930 hours": a 24-hour clock without a colon."""
     hm, mer, part = m["hm"], _group(m, "mer"), _said_part(m) or context
@@ -303,6 +309,12 @@ EXACT_RULES: tuple[ExactRule, ...] = (
     ExactRule(
         _rx(r"(?P<at>(?:at|around) )?" + _H + r" or (?:at )?(?P<h2>\d{1,2})" + _NOT_UNIT + _SUFFIX),
         _hour_or_hour,
+    ),
+    ExactRule(
+        # "of" with nothing after it: the ruled-out time may already be blanked (bot.nlu.request)
+        _rx(_H + r" instead(?=(?: of(?: \d{1,2}(?: oclock)?(?: (?:am|pm))?)?)?(?: \||$| ,))"),
+        _hour_instead,
+        plain=True,
     ),
     ExactRule(
         _rx(

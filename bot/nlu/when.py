@@ -310,7 +310,7 @@ def _primary(canon: str, hits: list[DateHit]) -> DateHit | None:
     """The last specific date said (customers correct themselves at the end: "the 4th... no,
     make it the 8th") and not ruled out ("not the 4th"); a range ("next week") only when
     nothing more specific is said."""
-    kept = [hit for hit in hits if not _negated(canon, hit.start)] or hits
+    kept = [hit for hit in hits if not _negated(canon, hit.start)]  # "not friday" names no day
     for hit in reversed(kept):
         if hit.date_range is None:
             return hit

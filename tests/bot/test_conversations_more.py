@@ -433,3 +433,27 @@ def test_a_cancelled_booking_is_never_said_to_be_booked() -> None:
     )
     assert not said(run, "already booked"), run.transcript
     assert run.actual == []
+
+
+def test_an_hour_later_from_the_list_of_bookings_moves_that_one() -> None:
+    run = talk(
+        "bloom",
+        "haircut saturday at 10",
+        "Ann Lee, ann@example.com",
+        "yes",
+        "what bookings do I have?",
+        "can you make it an hour later?",
+        "yes",
+    )
+    assert [b[:2] for b in booked(run)] == [("Haircut", "2026-12-05T11:00")], run.transcript
+
+
+def test_a_bare_hour_instead_of_another_at_the_summary_changes_the_time() -> None:
+    run = talk(
+        "bloom",
+        "haircut saturday at 10",
+        "Ann Lee, ann@example.com",
+        "wait, sorry - can we do 11 instead of 10?",
+        "yes",
+    )
+    assert [b[:2] for b in booked(run)] == [("Haircut", "2026-12-05T11:00")], run.transcript

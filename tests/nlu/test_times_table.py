@@ -100,6 +100,7 @@ BY_RULE: dict[str, list[tuple[str, str, str]]] = {
         ("de", "vor 10 Uhr", "00:00-10:00"),
     ],
     "_after_lunch": [("en", "after lunch", "14:00-23:59")],
+    "_hour_instead": [("en", "3 instead", "15:00?"), ("en", "11 instead of 10", "11:00? [11 instead]")],
     "_after_work": [("en", "after work", "17:00-21:00")],
 }
 

@@ -88,6 +88,12 @@ CASES = [
     ("Páscoa", "pt", "2026-04-05"),
     ("easter monday", "en", "2026-04-06"),
     ("thanksgiving", "en", "2026-11-26"),
+    # a number put in place of a time is an hour; one ruled out is no answer
+    ("can we do 11 instead of 10?", "en", "11:00"),
+    ("could we do 3 instead", "en", "15:00"),
+    ("can we do 2 instead of 3 people?", "en", ""),
+    ("not friday", "en", ""),
+    ("any day but not friday", "en", ""),
 ]
 
 
