@@ -91,16 +91,20 @@ _EARLIEST = re.compile(
 )
 
 
+_OR_MORE = r"(?:\s+(?:or|nor)\s+(?:a\s+|an\s+)?\w+)*"  # "no colour or cut or anything": all of it
 _NEGATED = re.compile(
-    r"(\b(?:not|instead of|rather than|no longer|without)\s+(?:with\s+|the\s+|a\s+|an\s+)?)(\w+)"
+    r"(\b(?:not|instead of|rather than|no longer|without)\s+(?:with\s+|the\s+|a\s+|an\s+)?)(\w+"
+    + _OR_MORE
+    + ")"
 )
-_NEGATED_EN = re.compile(r"(\bno\s+)(\w+)")
+_NEGATED_EN = re.compile(r"(\bno\s+)(\w+" + _OR_MORE + ")")
 """English "no colour": only in English, where "no" is not "on the" (Portuguese "no sábado")."""
 _ASIDE = re.compile(
     r"(\b(?:until|till|til|back home|(?:be|i'm|im|am) back|fly(?:ing)? (?:back|home|out)|returning"
     r"|leaving)\s+"
     r"(?:on\s+|this\s+|next\s+)?)(?!(?:to|at|in|on|for|by)\b)([^\W\d_]+(?: week)?)"
 )
+_MAX_CHARS, _MAX_WORDS = 2000, 500
 _THRESHOLD = 85.0
 _AFTER_WITH = 75.0  # "with Anna" is a practitioner even with a typo
 _WITH = frozenset({"with", "con", "mit", "avec", "com", "by", "bei", "chez", "w"})
@@ -205,11 +209,12 @@ def extract_request(
         return Request(None, None, When())
     # "not Ana, I meant Bruno", "instead of the massage": what is ruled out is not what is asked for.
     # "I'm in Tokyo until Sunday", "I fly back Friday": days of a trip are not the day asked for.
-    folded = _NEGATED.sub(lambda m: m.group(1) + " " * len(m.group(2)), fold(text[:1000]))
+    # all the dialog reads (bot.dialog.MAX_TEXT): a long story often ends with what is asked for
+    folded = _NEGATED.sub(lambda m: m.group(1) + " " * len(m.group(2)), fold(text[:_MAX_CHARS]))
     if tuple(languages)[:1] == ("en",):
         folded = _NEGATED_EN.sub(lambda m: m.group(1) + " " * len(m.group(2)), folded)
     folded = _ASIDE.sub(lambda m: m.group(1) + " " * len(m.group(2)), folded)
-    spans = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(folded)][:200]
+    spans = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(folded)][:_MAX_WORDS]
     words = [w for w, _, _ in spans]
     with_at = frozenset(i for i, w in enumerate(words) if w in _WITH)
     # A business's own other names for a service ("deep tissue") are labels of that service too.

@@ -457,3 +457,16 @@ def test_a_bare_hour_instead_of_another_at_the_summary_changes_the_time() -> Non
         "yes",
     )
     assert [b[:2] for b in booked(run)] == [("Haircut", "2026-12-05T11:00")], run.transcript
+
+
+def test_a_long_story_books_what_it_ends_by_asking_for() -> None:
+    story = (
+        "Hi! Sorry, long message. My sister is getting married and I've been running around for weeks "
+        "sorting out flowers, the seating plan and the cake, and my dog ate a shoe. " * 6
+        + "I don't need anything dramatic, no colour or cut or anything, just smooth for the dinner. "
+        "A friend came to you last month and loved it. So anyway, I'd love a blow-dry with Mei on "
+        "Saturday at 11 if that's doable!"
+    )
+    run = talk("bloom", story, "Hannah Price", "hannah@example.com", "yes")
+    assert [b[0] for b in booked(run)] == ["Blow-dry"], run.transcript
+    assert booked(run)[0][1].startswith("2026-12-05"), run.transcript

@@ -55,3 +55,23 @@ def test_accepts_choices_and_strings() -> None:
     request = extract_request("sports massage", [Choice("Sports massage")], ["Ana"], NOW)
     assert request.service_index == 0
     assert extract_request("ana", [], ["Ana"], NOW).practitioner_index == 0
+
+
+def test_a_long_story_is_read_to_its_end() -> None:
+    # what is asked for often comes last, after a thousand characters of why
+    story = "My sister is getting married and I have been running around for weeks. " * 16
+    request = extract_request(story + "So: a haircut with Bruno on friday at 10?", SERVICES, PEOPLE, NOW, TZ)
+    assert (request.service_index, request.practitioner_index, describe(request.when)) == (
+        0,
+        1,
+        "2026-03-06 10:00",
+    )
+
+
+def test_everything_in_a_list_ruled_out_is_not_asked_for() -> None:
+    request = extract_request(
+        "no colouring or cut or anything, just a sports massage", SERVICES, PEOPLE, NOW, TZ
+    )
+    assert (request.service_index, request.also) == (2, None)
+    request = extract_request("not with Ana or Bruno, with Maria", SERVICES, PEOPLE, NOW, TZ)
+    assert request.practitioner_index == 3
