@@ -578,6 +578,7 @@ def _merge_weekday_and_day(canon: str, hits: list[DateHit], today: date) -> list
             and nxt.weekday is not None
             and not nxt.dates
             and _GLUE.match(canon[hit.end : nxt.start])
+            and not canon[: hit.start].endswith(("not ", "instead of "))  # "not tomorrow, thursday"
         ):
             out.append(hit)
             i += 2

@@ -94,6 +94,7 @@ CASES = [
     ("can we do 2 instead of 3 people?", "en", ""),
     ("not friday", "en", ""),
     ("any day but not friday", "en", ""),
+    ("not tomorrow, friday", "en", "2026-03-06"),
 ]
 
 
