@@ -562,6 +562,14 @@ def find_dates(canon: str, today: date, english: bool = True) -> list[DateHit]:
     return _merge_weekday_and_day(canon, hits, today)
 
 
+def ruled_out(canon: str, start: int) -> bool:
+    """ "not the 4th", "instead of tomorrow": the date or time at `start` is one the customer rules out."""
+    before = canon[max(0, start - 40) : start].split()
+    while before and before[-1] in ("on", "by", "for", "the", "at", "until", "from"):
+        before.pop()
+    return bool(before) and (before[-1] == "not" or before[-2:] == ["instead", "of"])
+
+
 _GLUE = re.compile(r"^[ ,]*(?:the )?(?:on )?[ ,]*$")
 
 
@@ -578,7 +586,7 @@ def _merge_weekday_and_day(canon: str, hits: list[DateHit], today: date) -> list
             and nxt.weekday is not None
             and not nxt.dates
             and _GLUE.match(canon[hit.end : nxt.start])
-            and not canon[: hit.start].endswith(("not ", "instead of "))  # "not tomorrow, thursday"
+            and not ruled_out(canon, hit.start)  # "not tomorrow, thursday"
         ):
             out.append(hit)
             i += 2

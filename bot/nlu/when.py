@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.nlu import daymath
-from bot.nlu.dates import DateHit, find_dates
+from bot.nlu.dates import DateHit, find_dates, ruled_out
 from bot.nlu.holidays import with_holidays
 from bot.nlu.lexicon import normalize_languages
 from bot.nlu.text import fold
@@ -179,8 +179,8 @@ def _interpret(canon: str, local: datetime, english: bool = True) -> When:
     exact, windows = find_times(masked, context)
 
     # The last time said wins, but an explicit one ("9 am") beats a plain "at 5" (an address?).
-    strong = [hit for hit in exact if hit.strong and not _negated(masked, hit.start)]
-    chosen = strong or [hit for hit in exact if not _negated(masked, hit.start)] or exact
+    strong = [hit for hit in exact if hit.strong and not ruled_out(masked, hit.start)]
+    chosen = strong or [hit for hit in exact if not ruled_out(masked, hit.start)] or exact
     if primary is not None and len(exact) > 1:
         # "...dancing until 2am. a blow-dry on friday the 19th at 11": the time said with the day
         beside = [
@@ -188,7 +188,7 @@ def _interpret(canon: str, local: datetime, english: bool = True) -> When:
             for h in exact
             if -_BESIDE <= h.start - primary.end <= _BESIDE or 0 <= primary.start - h.end <= _BESIDE
         ]
-        chosen = [h for h in beside if not _negated(masked, h.start)] or chosen
+        chosen = [h for h in beside if not ruled_out(masked, h.start)] or chosen
     found_time: time | None = chosen[-1].time if chosen else None
     if found_time is None and primary is not None:
         # "tmrw 3", "11 on the 3rd": a bare number right beside the date is an hour; one that
@@ -298,19 +298,11 @@ def _alternatives(
     return tuple(dict.fromkeys([*candidates, *dates])), date_range
 
 
-def _negated(canon: str, start: int) -> bool:
-    """ "not the 4th", "instead of tomorrow": a date or time the customer rules out."""
-    before = canon[max(0, start - 40) : start].split()
-    while before and before[-1] in ("on", "by", "for", "the", "at", "until", "from"):
-        before.pop()
-    return bool(before) and (before[-1] == "not" or before[-2:] == ["instead", "of"])
-
-
 def _primary(canon: str, hits: list[DateHit]) -> DateHit | None:
     """The last specific date said (customers correct themselves at the end: "the 4th... no,
     make it the 8th") and not ruled out ("not the 4th"); a range ("next week") only when
     nothing more specific is said."""
-    kept = [hit for hit in hits if not _negated(canon, hit.start)]  # "not friday" names no day
+    kept = [hit for hit in hits if not ruled_out(canon, hit.start)]  # "not friday" names no day
     for hit in reversed(kept):
         if hit.date_range is None:
             return hit
