@@ -102,6 +102,9 @@ class Reply(_Value):
     lasting: bool = False
     """Tells of a change in the world (a booking made, moved or cancelled): still worth sending when it
     could not be delivered before the customer wrote again, unlike a question that has gone stale."""
+    expired: bool = False
+    """Answers a tapped option that is no longer on offer: a channel leaves that message as it was
+    instead of marking the option as taken."""
 
 
 class Profile(_Value):

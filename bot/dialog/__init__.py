@@ -142,7 +142,7 @@ class Dialog:
         if inbound.choice is not None:
             pick = _resolve_choice(conv, inbound.choice)
             if pick is None:
-                turn.say("expired")
+                turn.replies.append(Reply(text=t(turn.lang, "expired"), expired=True))
                 await booking.ask_again(self, turn)
             else:
                 await self.pick(turn, pick)
