@@ -76,6 +76,9 @@ class Inbound(_Value):
     """The customer's zone when the channel knows it (the terminal chat's ``--tz``)."""
     reminder: str | None = None
     """Not a message but a reminder due for this booking id: the bot speaks first."""
+    checking: str | None = None
+    """Not a message but a booking, move or cancel whose answer never came, to ask Cadence about again
+    (the idempotency key it was sent with): the bot speaks first once it knows."""
 
     @field_validator("*", mode="after")
     @classmethod
