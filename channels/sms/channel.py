@@ -43,6 +43,7 @@ from bot.i18n import supported, t
 from bot.locks import KeyedLocks
 from bot.service import Bot
 from bot.types import Inbound, Reply
+from channels.bodies import read_limited
 from channels.sms.compose import Keyword, compose, keyword
 from channels.sms.gsm import to_gsm
 from channels.sms.rest import Rejected, SmsUnavailable, TwilioSender, Unsubscribed
@@ -230,7 +231,7 @@ class SmsChannel:
         if not public_url:
             log.error("refused an SMS webhook: BOT_PUBLIC_URL is not set, so its signature can't be checked")
             return PlainTextResponse("BOT_PUBLIC_URL is not configured", status_code=403)
-        body = await _read(request, self.options.max_body)
+        body = await read_limited(request, self.options.max_body)
         if body is None:
             return PlainTextResponse("body too large", status_code=413)
         try:
@@ -438,15 +439,3 @@ class SmsChannel:
             or self.bot.settings.default_language
         )
 
-
-async def _read(request: Request, limit: int) -> bytes | None:
-    """The body, or None when it is larger than ``limit``."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        return None
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            return None
-    return bytes(body)

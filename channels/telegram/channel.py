@@ -33,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -51,6 +50,7 @@ from bot.i18n import LANGUAGES, supported, t
 from bot.locks import KeyedLocks
 from bot.service import Bot
 from bot.types import Inbound, Reply
+from channels.bodies import BadBody, parse_json_object, read_limited
 from channels.telegram.render import Outgoing, render_reply, tapped_text
 from channels.telegram.sender import Pacer, Sender, Sleep, TelegramUnavailable
 from channels.telegram.updates import CHANNEL, COMMANDS, Parsed, Tap, parse_text_message, parse_update
@@ -223,20 +223,14 @@ class TelegramChannel:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not self._secret or not hmac.compare_digest(given, self._secret.encode()):
             return PlainTextResponse("forbidden", status_code=403)
-        limit = self.options.max_body
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        body = await read_limited(request, self.options.max_body)
+        if body is None:
             return PlainTextResponse("too large", status_code=413)
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                return PlainTextResponse("too large", status_code=413)
         try:
-            data = json.loads(body)
-        except ValueError:
-            return PlainTextResponse("not json", status_code=400)
-        if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+            data = parse_json_object(body)
+        except BadBody as exc:
+            return PlainTextResponse(str(exc), status_code=400)
+        if type(data.get("update_id")) is not int:
             return PlainTextResponse("not an update", status_code=400)
         if (plain := parse_text_message(data)) is not None:  # most updates: no PTB model needed
             stored = await self._accept(plain, data["update_id"])

@@ -366,6 +366,11 @@ def test_what_the_webhook_answers(telegram_world: TelegramWorld) -> None:
         assert post(b'["an", "array"]') == 400
         assert post(b'{"message": {}}') == 400  # no update_id
         assert post(b"x" * (1024 * 1024 + 1)) == 413
+        # Nested 1,000 deep, json.loads raises RecursionError (a 500 Telegram would retry for ever);
+        # nested 100 deep it parses, and no update nests so deep: both are junk, answered 400.
+        assert post(b'{"update_id": 1, "message": ' + b"[" * 1000 + b"]" * 1000 + b"}") == 400
+        assert post(b'{"update_id": 2, "message": ' + b'{"a": ' * 100 + b"1" + b"}" * 100 + b"}") == 400
+        assert post(b"\xff\xfe not utf-8") == 400
         pat = served.customer(world)
         group = pat.message_update(text="hi", chat={"id": -100123, "type": "supergroup", "title": "Staff"})
         edited = {"update_id": 7, "edited_message": pat.message_update(text="hi")["message"]}
