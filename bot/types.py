@@ -79,6 +79,16 @@ class Inbound(_Value):
     checking: str | None = None
     """Not a message but a booking, move or cancel whose answer never came, to ask Cadence about again
     (the idempotency key it was sent with): the bot speaks first once it knows."""
+    tap_callback: str | None = None
+    """With ``choice``: the platform's handle for answering the tap (Telegram callback query id). Kept
+    with the message, like the three below, so a tap resumed from the inbox after a restart is answered
+    and its keyboard retired as a live one is."""
+    tap_message_id: str | None = None
+    """With ``choice``: the message carrying the tapped option, whose keyboard is retired after the turn."""
+    tap_question: str | None = None
+    """With ``choice``: that message's text, to write the choice taken into it."""
+    tap_label: str | None = None
+    """With ``choice``: the tapped option's label as the customer saw it."""
 
     @field_validator("*", mode="after")
     @classmethod

@@ -438,4 +438,3 @@ class SmsChannel:
             or supported(self.bot.settings.tenant(tenant).language if tenant else None)
             or self.bot.settings.default_language
         )
-

@@ -53,7 +53,15 @@ from bot.types import Inbound, Reply
 from channels.bodies import BadBody, parse_json_object, read_limited
 from channels.telegram.render import Outgoing, render_reply, tapped_text
 from channels.telegram.sender import Pacer, Sender, Sleep, TelegramUnavailable
-from channels.telegram.updates import CHANNEL, COMMANDS, Parsed, Tap, parse_text_message, parse_update
+from channels.telegram.updates import (
+    CHANNEL,
+    COMMANDS,
+    Parsed,
+    Tap,
+    parse_text_message,
+    parse_update,
+    tap_of,
+)
 
 __all__ = [
     "ALLOWED_UPDATES",
@@ -273,7 +281,7 @@ class TelegramChannel:
             self.bot.metrics.inc("cadence_bot_errors_total", kind="telegram_store")
             return False
         if fresh:
-            self._start(parsed.inbound, parsed.tap, resumed=False)
+            self._start(parsed.inbound, resumed=False)
         return True
 
     async def _poll(self) -> None:
@@ -332,7 +340,7 @@ class TelegramChannel:
         count = 0
         for inbound in claimed:
             if inbound.channel == CHANNEL and inbound.message_id not in self._inflight and not self._closed:
-                self._start(inbound, None, resumed=True)
+                self._start(inbound, resumed=True)
                 count += 1
         if count:
             log.info("telegram resumed %d stored update(s)", count)
@@ -346,11 +354,11 @@ class TelegramChannel:
         task.add_done_callback(self._tasks.discard)
         task.add_done_callback(_log_crash)
 
-    def _start(self, inbound: Inbound, tap: Tap | None, *, resumed: bool) -> None:
+    def _start(self, inbound: Inbound, *, resumed: bool) -> None:
         if self._closed:
             return  # stored: the next start resumes it
         self._inflight.add(inbound.message_id)
-        self._spawn(self._process(inbound, tap, resumed=resumed))
+        self._spawn(self._process(inbound, resumed=resumed))
 
     @contextlib.asynccontextmanager
     async def _chat(self, chat_id: str) -> AsyncIterator[None]:
@@ -359,8 +367,9 @@ class TelegramChannel:
         async with self._chats.hold(chat_id):
             yield
 
-    async def _process(self, inbound: Inbound, tap: Tap | None, *, resumed: bool) -> None:
+    async def _process(self, inbound: Inbound, *, resumed: bool) -> None:
         done = False
+        tap = tap_of(inbound)  # live, or kept in the inbox with the message: resumed taps are alike
         try:
             # The chat's lock first: a turn holds a slot only once it is next in its chat, so a busy
             # chat's queue never takes slots from the others.
@@ -370,8 +379,9 @@ class TelegramChannel:
                 if tap is not None:
                     await self._answer(tap)  # first: the button's spinner stops at once
                 result = await self.bot.engine.handle(inbound)
-                if tap is not None and not result.duplicate:
-                    await self._retire(tap, accepted=not _expired(result.replies))
+                # A resumed duplicate committed before the process stopped, maybe before its edit.
+                if tap is not None and (resumed or not result.duplicate):
+                    await self._retire(tap, accepted=not any(reply.expired for reply in result.replies))
                 if replies := result.to_send(resumed=resumed):
                     await self._deliver(inbound.chat_id, replies, inbound.language)
             done = True
@@ -501,15 +511,6 @@ def _log_crash(task: asyncio.Task[None]) -> None:
     """Background work handles its own failures; anything that escapes is a bug, and is said so."""
     if not task.cancelled() and (exc := task.exception()) is not None:
         log.error("telegram background task crashed: %s", type(exc).__name__, exc_info=exc)
-
-
-_EXPIRED = frozenset(t(language, "expired") for language in LANGUAGES)
-
-
-def _expired(replies: Sequence[Reply]) -> bool:
-    """Whether the dialog refused the tap as an old offer. It says so only in words (its catalog's
-    "expired" text, in any language); a flag on the turn's result would be sturdier (docs/telegram.md)."""
-    return bool(replies) and replies[0].text in _EXPIRED
 
 
 def _chat_target(chat_id: str) -> int | str:

@@ -33,6 +33,7 @@ __all__ = [
     "Tap",
     "parse_text_message",
     "parse_update",
+    "tap_of",
     "tenant_from_payload",
 ]
 
@@ -129,7 +130,15 @@ def parse_update(update: Update) -> Parsed:
         )
         if carrier is None or not _private(carrier.chat) or query.data is None or query.from_user.is_bot:
             return Parsed(None, tap)
-        inbound = Inbound(chat_id=str(carrier.chat.id), choice=query.data, **base)
+        inbound = Inbound(
+            chat_id=str(carrier.chat.id),
+            choice=query.data,
+            tap_callback=tap.callback_id,
+            tap_message_id=str(tap.message_id) if tap.message_id is not None else None,
+            tap_question=tap.question,
+            tap_label=tap.label,
+            **base,
+        )
         return Parsed(inbound, tap)
     message = update.message
     if message is None or not _private(message.chat) or (user is not None and user.is_bot):
@@ -141,6 +150,21 @@ def parse_update(update: Update) -> Parsed:
         return Parsed(Inbound(chat_id=str(message.chat.id), contact_phone=phone, **base))
     text, tenant = _text(message)
     return Parsed(Inbound(chat_id=str(message.chat.id), text=text, tenant=tenant, **base))
+
+
+def tap_of(inbound: Inbound) -> Tap | None:
+    """The tap an inbound message carries, rebuilt from what the inbox kept of it (None for text), so a
+    tap resumed after a restart is answered and retired like a live one."""
+    if inbound.tap_callback is None:
+        return None
+    message_id = inbound.tap_message_id
+    return Tap(
+        callback_id=inbound.tap_callback,
+        chat_id=int(inbound.chat_id),
+        message_id=int(message_id) if message_id is not None and message_id.lstrip("-").isdigit() else None,
+        question=inbound.tap_question,
+        label=inbound.tap_label,
+    )
 
 
 def _label(message: Message, data: str | None) -> str | None:

@@ -154,6 +154,42 @@ def test_a_restart_between_the_200_and_the_reply_still_replies_once(telegram_wor
         assert "Colour" in world.fake.sent(pat.chat_id)[-1]["text"]
 
 
+def test_a_tap_resumed_after_a_restart_is_answered_and_its_keyboard_retired(
+    telegram_world: TelegramWorld,
+) -> None:
+    """The callback id and the tapped message are kept with the update in the inbox, so a tap whose
+    process died before answering it is answered and edited by the next one, as a live tap is."""
+    world = telegram_world
+    with world.serve() as first:
+        pat = first.customer(world)
+        pat.start("salon")
+    [services] = [m for m in pat.messages() if m["text"] == ASK_SERVICE]
+    held = threading.Event()
+
+    async def hold(inbound: Any) -> None:  # the process "dies" after the 200, before answering
+        held.set()
+        await asyncio.Event().wait()
+
+    with world.serve(before_process=hold, grace=0.1) as second:
+        pat = second.customer(world, chat_id=pat.chat_id)
+        tap = pat.tap_update("Haircut")
+        pat.deliver(tap)
+        assert held.wait(10)
+    query_id = tap["callback_query"]["id"]
+    answered = {c.params["callback_query_id"] for c in world.fake.calls_of("answerCallbackQuery")}
+    assert query_id not in answered
+
+    world.now[0] = NOW + timedelta(minutes=2)  # the dead process's lease has run out
+    with world.serve() as third:
+        again = third.customer(world, chat_id=pat.chat_id)
+        again.wait_done(tap)  # resumed from the inbox at start
+        answered = {c.params["callback_query_id"] for c in world.fake.calls_of("answerCallbackQuery")}
+        assert query_id in answered, "the resumed tap's spinner is stopped"
+        edited = world.fake.messages[(pat.chat_id, services["message_id"])]
+        assert edited["text"] == f"{ASK_SERVICE}\n→ Haircut" and "reply_markup" not in edited
+        assert texts(world.fake.sent(pat.chat_id))[-1].startswith("When would you like to come for Haircut?")
+
+
 @pytest.mark.parametrize("customer_wrote_again", [False, True])
 def test_replies_that_never_went_out_are_resent_unless_the_chat_moved_on(
     telegram_world: TelegramWorld, customer_wrote_again: bool
