@@ -41,6 +41,11 @@ class Store(Protocol):
     @property
     def schema_version(self) -> int: ...
 
+    def check_writable(self) -> None:
+        """Prove the database takes a durable write (``GET /readyz``); raises what the driver raises when
+        it can't (``sqlite3.OperationalError`` for a full disk, ``psycopg.Error``)."""
+        ...
+
     def turn_lock(self, channel: str, chat_id: str) -> AbstractAsyncContextManager[None]:
         """Held for a whole turn of one conversation: turns of one chat never overlap, in any process
         sharing this database."""
@@ -51,7 +56,8 @@ class Store(Protocol):
     def is_processed(self, channel: str, chat_id: str, message_id: str) -> bool: ...
     def processed_replies(self, channel: str, chat_id: str, message_id: str) -> tuple[Reply, ...] | None: ...
     def superseded(self, channel: str, chat_id: str, message_id: str) -> bool:
-        """True when a later message of this chat was processed after this one: its replies are stale."""
+        """True when a later message of this chat was processed after this one: its replies are stale.
+        "Later" is by a sequence the store assigns when it records a message, never by host clocks."""
         ...
 
     def commit_turn(
@@ -80,8 +86,25 @@ class Store(Protocol):
     # inbox: inbound accepted before it is answered
     def enqueue_inbound(self, inbound: Inbound, *, lease: timedelta = ...) -> bool: ...
     def claim_inbound(
-        self, *, channel: str | None = None, lease: timedelta = ..., limit: int = 100
-    ) -> list[Inbound]: ...
+        self,
+        *,
+        channel: str | None = None,
+        lease: timedelta = ...,
+        limit: int = 100,
+        max_attempts: int | None = None,
+    ) -> list[Inbound]:
+        """Messages whose lease ran out, oldest first, leased to the caller; each claim counts one more
+        attempt. With ``max_attempts``, those already tried that often are not handed out: call
+        :meth:`dead_inbound` with the same number first, so they are answered as dead letters."""
+        ...
+
+    def dead_inbound(self, *, channel: str, max_attempts: int) -> list[Inbound]:
+        """Dead letters of ``channel``: messages whose lease ran out after ``max_attempts`` attempts (the
+        enqueue counts one, each claim one more). They leave the inbox and are recorded as processed with
+        no replies (a redelivery then runs nothing) and are returned oldest first, for the caller to
+        apologise to each customer and count them. One whose turn had committed is removed, not returned."""
+        ...
+
     def renew_inbound(self, channel: str, message_ids: Sequence[str], *, lease: timedelta) -> None:
         """Extend the lease on messages still being processed: a live process keeps what it holds, a
         dead one's messages are free for others (or its successor) after ``lease``."""
@@ -103,6 +126,15 @@ class Store(Protocol):
     # SMS opt-outs
     def set_opted_out(self, channel: str, address: str, opted_out: bool) -> None: ...
     def is_opted_out(self, channel: str, address: str) -> bool: ...
+
+    # SMS: the business number a customer last texted, so every process answers from it
+    def set_reply_from(self, channel: str, chat_id: str, address: str) -> None:
+        """Durable when it returns (written only when it changed). Call it before enqueueing the message."""
+        ...
+
+    def reply_from(self, channel: str, chat_id: str) -> str | None:
+        """The last address given to :meth:`set_reply_from` for this chat; None if none."""
+        ...
 
 
 def is_postgres_url(database: str | Path) -> bool:

@@ -159,10 +159,43 @@ def _v3_queues(db: Database) -> None:
     )
 
 
+def _v4_order_and_health(db: Database) -> None:
+    """Issue 16: a store-assigned sequence on processed messages (``superseded`` compares it, not the
+    clocks of the hosts that wrote them); the newest Cadence event applied per owned booking (events
+    arrive out of order); the number each SMS customer last texted; a row readiness probes rewrite."""
+    # AUTOINCREMENT needs an INTEGER PRIMARY KEY, so the table is rebuilt: the old key becomes a unique
+    # constraint (ON CONFLICT still de-duplicates on it). Old rows are numbered in processing order.
+    db.execute(
+        "CREATE TABLE processed_messages_v4 (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " channel TEXT NOT NULL, chat_id TEXT NOT NULL, message_id TEXT NOT NULL,"
+        " processed_at TEXT NOT NULL, replies TEXT NOT NULL, UNIQUE (channel, chat_id, message_id))"
+    )
+    db.execute(
+        "INSERT INTO processed_messages_v4 (channel, chat_id, message_id, processed_at, replies)"
+        " SELECT channel, chat_id, message_id, processed_at, replies FROM processed_messages"
+        " ORDER BY processed_at, rowid"
+    )
+    db.execute("DROP TABLE processed_messages")
+    db.execute("ALTER TABLE processed_messages_v4 RENAME TO processed_messages")
+    db.execute("CREATE INDEX processed_messages_by_age ON processed_messages (processed_at)")
+    db.execute("ALTER TABLE owned_bookings ADD COLUMN event_at TEXT")
+    db.table("reply_from").create(
+        {"channel": str, "chat_id": str, "address": str, "updated_at": str},
+        pk=("channel", "chat_id"),
+        not_null={"channel", "chat_id", "address", "updated_at"},
+    )
+    db.table("health").create({"name": str, "checked_at": str}, pk="name", not_null={"name", "checked_at"})
+
+
 _RENEW_CHUNK: Final = 500
 """Ids per statement when renewing leases (SQLite allows 32,766 parameters; older builds 999)."""
 
-MIGRATIONS: Final[tuple[Callable[[Database], None], ...]] = (_v1_conversations, _v2_ownership, _v3_queues)
+MIGRATIONS: Final[tuple[Callable[[Database], None], ...]] = (
+    _v1_conversations,
+    _v2_ownership,
+    _v3_queues,
+    _v4_order_and_health,
+)
 """Applied in order; ``PRAGMA user_version`` counts how many are in the database. Append only."""
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
@@ -240,6 +273,16 @@ class SQLiteStore:
         with self._lock:
             return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
+    def check_writable(self) -> None:
+        """Prove the file can take a write: rewrite one row of ``health`` and sync it to disk. Raises what
+        SQLite raises (``sqlite3.OperationalError`` for a full disk or a read-only file)."""
+        with self._write(durable=True) as db:
+            db.execute(
+                "INSERT INTO health (name, checked_at) VALUES ('writable', ?)"
+                " ON CONFLICT (name) DO UPDATE SET checked_at = excluded.checked_at",
+                [timestamp(self._clock())],
+            )
+
     @contextmanager
     def _write(self, *, durable: bool = False) -> Iterator[Database]:
         """One write transaction, holding SQLite's write lock from the start; rolled back on any error.
@@ -294,12 +337,14 @@ class SQLiteStore:
         return load_replies(row[0]) if row is not None else None
 
     def superseded(self, channel: str, chat_id: str, message_id: str) -> bool:
+        """True when a message of this chat was processed after this one, by the store's own sequence
+        (``processed_at`` comes from the caller's clock and may go backwards)."""
         with self._lock:
             row = self._db.execute(
                 "SELECT 1 FROM processed_messages AS later JOIN processed_messages AS this"
                 " ON later.channel = this.channel AND later.chat_id = this.chat_id"
                 " WHERE this.channel = ? AND this.chat_id = ? AND this.message_id = ?"
-                " AND later.processed_at > this.processed_at LIMIT 1",
+                " AND later.seq > this.seq LIMIT 1",
                 [channel, chat_id, message_id],
             ).fetchone()
         return row is not None
@@ -511,15 +556,25 @@ class SQLiteStore:
             return cursor.rowcount == 1
 
     def claim_inbound(
-        self, *, channel: str | None = None, lease: timedelta = timedelta(minutes=1), limit: int = 100
+        self,
+        *,
+        channel: str | None = None,
+        lease: timedelta = timedelta(minutes=1),
+        limit: int = 100,
+        max_attempts: int | None = None,
     ) -> list[Inbound]:
         """Inbound messages nobody is processing (their lease ran out), oldest first, now leased to us;
-        with ``channel``, only that channel's (each channel resumes its own)."""
+        with ``channel``, only that channel's (each channel resumes its own). With ``max_attempts``, a
+        message already handed out that many times is left for :meth:`dead_inbound`."""
         now = self._clock()
-        where, params = "lease_until <= ?", [timestamp(now)]
+        where = "lease_until <= ?"
+        params: list[str | int] = [timestamp(now)]
         if channel is not None:
             where += " AND channel = ?"
             params.append(channel)
+        if max_attempts is not None:
+            where += " AND attempts < ?"
+            params.append(max_attempts)
         with self._write() as db:
             rows = db.execute(
                 f"SELECT channel, message_id, inbound FROM inbox WHERE {where} ORDER BY received_at LIMIT ?",
@@ -550,6 +605,26 @@ class SQLiteStore:
         """The message is answered: forget it."""
         with self._write() as db:
             db.execute("DELETE FROM inbox WHERE channel = ? AND message_id = ?", [channel, message_id])
+
+    def dead_inbound(self, *, channel: str, max_attempts: int) -> list[Inbound]:
+        """Dead letters: ``channel``'s messages handed out ``max_attempts`` times (``attempts`` counts the
+        enqueue and every claim) whose last lease ran out too, so each attempt crashed or hung. They leave
+        the inbox and are recorded as processed with no replies, so a redelivery is not run again; the
+        caller apologises and counts them. A message whose turn did commit is only removed, not returned.
+        Call it before ``claim_inbound(max_attempts=...)``, which then never hands these out again."""
+        now = timestamp(self._clock())
+        with self._write() as db:
+            rows = db.execute(
+                "SELECT message_id, chat_id, inbound FROM inbox"
+                " WHERE channel = ? AND lease_until <= ? AND attempts >= ? ORDER BY received_at",
+                [channel, now, max_attempts],
+            ).fetchall()
+            dead: list[Inbound] = []
+            for message_id, chat_id, inbound in rows:
+                db.execute("DELETE FROM inbox WHERE channel = ? AND message_id = ?", [channel, message_id])
+                if self._record(db, channel, chat_id, message_id, "[]", now):
+                    dead.append(Inbound.model_validate_json(inbound))
+        return dead
 
     # -- jobs ----------------------------------------------------------------------------------------------
 
@@ -655,6 +730,30 @@ class SQLiteStore:
                 "SELECT 1 FROM opt_outs WHERE channel = ? AND address = ?", [channel, address]
             ).fetchone()
         return row is not None
+
+    # -- the number an SMS customer texted -------------------------------------------------------------
+
+    def set_reply_from(self, channel: str, chat_id: str, address: str) -> None:
+        """Remember the business address (the Twilio number) this chat last wrote to, so any process,
+        after any restart, answers from it. Synced to disk when it changes (rarely: a customer keeps
+        texting one number), so a same-number message costs one read."""
+        if self.reply_from(channel, chat_id) == address:
+            return
+        with self._write(durable=True) as db:
+            db.execute(
+                "INSERT INTO reply_from (channel, chat_id, address, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (channel, chat_id) DO UPDATE SET address = excluded.address,"
+                " updated_at = excluded.updated_at",
+                [channel, chat_id, address, timestamp(self._clock())],
+            )
+
+    def reply_from(self, channel: str, chat_id: str) -> str | None:
+        """The address set by :meth:`set_reply_from`, or None if this chat never wrote to one."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT address FROM reply_from WHERE channel = ? AND chat_id = ?", [channel, chat_id]
+            ).fetchone()
+        return str(row[0]) if row is not None else None
 
 
 def _schedule(db: Database, job: PlannedJob, now: datetime) -> None:
