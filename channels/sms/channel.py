@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -57,9 +56,6 @@ PATH = "/sms/twilio"
 SIGNATURE_HEADER = "X-Twilio-Signature"
 
 T = TypeVar("T")
-
-_REMEMBERED_CUSTOMERS = 100_000
-"""How many customers' last-texted Twilio numbers are kept in memory (the oldest are forgotten)."""
 
 
 @dataclass(frozen=True)
@@ -161,8 +157,6 @@ class SmsChannel:
         self._validator = RequestValidator(auth_token)
         self._numbers = dict(numbers)
         """Twilio number (E.164) -> tenant slug."""
-        self._texted: OrderedDict[str, str] = OrderedDict()
-        """Customer -> the Twilio number they texted last (replies come from the number they know)."""
         self._chats: KeyedLocks[str] = KeyedLocks()
         self._inflight: set[str] = set()
         self._failures: dict[str, int] = {}
@@ -205,7 +199,8 @@ class SmsChannel:
         if await asyncio.to_thread(self.bot.store.is_opted_out, CHANNEL, chat_id):
             log.info("not sending to an opted-out number")
             return False
-        sender_number = self._sender_number(chat_id, tenant)
+        texted = await asyncio.to_thread(self.bot.store.reply_from, CHANNEL, chat_id)
+        sender_number = self._sender_number(texted, tenant)
         if sender_number is None:
             log.error("no Twilio number to send from: set twilio_numbers for tenant %s", tenant)
             return False
@@ -272,11 +267,8 @@ class SmsChannel:
             log.info("SMS %s from an opted-out number: not answered (Twilio would block it)", sid)
             return _twiml([])
 
-        if texted:
-            self._texted[chat_id] = texted
-            self._texted.move_to_end(chat_id)
-            if len(self._texted) > _REMEMBERED_CUSTOMERS:
-                self._texted.popitem(last=False)
+        if texted:  # durable before the message is: any process, after any restart, answers from it
+            await asyncio.to_thread(self.bot.store.set_reply_from, CHANNEL, chat_id, texted)
         inbound = Inbound(
             channel=CHANNEL,
             chat_id=chat_id,
@@ -417,10 +409,9 @@ class SmsChannel:
         async with self._chats.hold(chat_id):
             yield
 
-    def _sender_number(self, chat_id: str, tenant: str | None) -> str | None:
-        """The number to text ``chat_id`` from: the one they texted last, unless it is another tenant's;
-        else the tenant's first, else the default tenant's, else any we have."""
-        texted = self._texted.get(chat_id)
+    def _sender_number(self, texted: str | None, tenant: str | None) -> str | None:
+        """The number to text a customer from: ``texted``, the one they texted last (stored), unless it
+        is another tenant's; else the tenant's first, else the default tenant's, else any we have."""
         if texted and self._numbers.get(texted, tenant) == tenant:
             return texted
         for slug in (tenant, self.bot.settings.default_tenant):

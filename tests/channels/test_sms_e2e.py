@@ -302,6 +302,22 @@ def test_a_late_answer_waits_out_a_twilio_outage(world: World) -> None:
     assert len(world.bookings()) == 1
 
 
+def test_messages_the_bot_starts_come_from_the_number_the_customer_texted_even_after_a_restart(
+    world: World,
+) -> None:
+    """The number a customer texted is stored, not kept in one process's memory: a reminder sent by
+    the next process (or another replica) still comes from the number the customer knows."""
+    second_number = "+351210000002"
+    numbers = {"tenants": {"salon": TenantConfig(slug="salon", twilio_numbers=(SALON_NUMBER, second_number))}}
+    with world.serve(**numbers) as served:
+        answer = served.phone(to=second_number).text("Hi, can I get a haircut tomorrow at 3pm?")
+        assert "Studio Salon" in answer.text
+    with world.serve(**numbers) as restarted:
+        assert restarted.send(PAT, "Your Haircut was moved.") is True
+        assert restarted.send(NEW_YORKER, "Hello from the salon.") is True  # never texted: the first number
+    assert [(m.to, m.from_) for m in world.fake.messages] == [(PAT, second_number), (NEW_YORKER, SALON_E164)]
+
+
 def test_help_keyword_gets_the_help_text(world: World) -> None:
     with world.serve() as served:
         pat = served.phone()
