@@ -11,6 +11,14 @@ verifies, records and wakes the worker; the worker does the rest in the backgrou
   (keep / move / cancel), so the customer's answer continues as a normal conversation.
 - housekeeping, hourly: forget processed messages and finished jobs once no platform would redeliver
   them. It is one job that reschedules itself, so with several processes one of them does it.
+- ``send`` (:mod:`bot.outbox`): replies waiting to be delivered, tried with capped waits until their
+  deadline, however many attempts that takes.
+- ``turn``: a turn the bot starts (a dialog step plans one with ``PlannedJob(kind="turn")``), run like a
+  reminder: ``{"inbound": Inbound.model_dump(mode="json")}``.
+
+A batch runs concurrently (bounded by ``concurrency``), so a send stuck behind one chat's throttling or
+an outage never delays another chat's reminder. Cadence events alone run one after another, in the order
+claimed, so two events of one booking never race.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.i18n import supported, t
+from bot.outbox import SEND, Delivery, next_try, outbox_job
 from bot.reminders import reminder_key, schedule_reminders
 from bot.render import customer_zone, format_slot
 from bot.service import Bot
@@ -43,6 +52,9 @@ log = logging.getLogger(__name__)
 
 MAX_WEBHOOK_BODY = 256 * 1024
 _MAX_ATTEMPTS = 8
+"""For every kind but ``send``, which retries until its deadline instead."""
+EVENT = "cadence_event"
+TURN = "turn"
 HOUSEKEEPING = "housekeeping"
 HOUSEKEEPING_EVERY = timedelta(hours=1)
 KEEP_PROCESSED = timedelta(days=7)
@@ -59,10 +71,12 @@ class Worker:
         *,
         poll_seconds: float = 1.0,
         created_grace: timedelta = timedelta(seconds=5),
+        concurrency: int = 16,
     ) -> None:
         self.bot = bot
         self.channels = channels
         self.poll_seconds = poll_seconds
+        self._slots = asyncio.Semaphore(concurrency)
         self.created_grace = created_grace
         """``booking.created`` waits this long: Cadence may announce a booking before the turn that
         made it has recorded it as the bot's, and staff should see "via telegram", not "via Cadence"."""
@@ -96,28 +110,48 @@ class Worker:
     async def run_once(self) -> int:
         """Run every due job once; returns how many ran."""
         jobs = await asyncio.to_thread(self.bot.store.claim_jobs)
+        events = [job for job in jobs if job.kind == EVENT]
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._run_in_order(events))
+            for job in jobs:
+                if job.kind != EVENT:
+                    group.create_task(self._run_one(job))
+        return len(jobs)
+
+    async def _run_in_order(self, jobs: Sequence[Job]) -> None:
         for job in jobs:
+            await self._run_one(job)
+
+    async def _run_one(self, job: Job) -> None:
+        """Run one job and finish it, or plan its retry; never raises (a bug must not wedge the queue)."""
+        async with self._slots:
             try:
-                if job.kind == "cadence_event":
+                if job.kind == EVENT:
                     await self._on_event(job)
                 elif job.kind == "reminder":
                     await self._remind(job)
+                elif job.kind == TURN:
+                    await self._turn(job)
+                elif job.kind == SEND:
+                    await self._send(job)
                 elif job.kind == HOUSEKEEPING:
                     await asyncio.to_thread(self._housekeeping)
-                    continue  # it rescheduled itself instead of finishing
+                    return  # it rescheduled itself instead of finishing
                 else:
                     log.warning("unknown job kind %s; dropped", job.kind)
             except (CadenceError, OSError) as exc:
-                self._retry(job, exc)
-                continue
-            except Exception as exc:  # a bug must not wedge the queue: retry, then give up loudly
+                await asyncio.to_thread(self._retry, job, exc)
+                return
+            except Exception as exc:
                 log.exception("job %s failed", job.key)
-                self._retry(job, exc)
-                continue
+                await asyncio.to_thread(self._retry, job, exc)
+                return
             await asyncio.to_thread(self.bot.store.finish_job, job.key)
-        return len(jobs)
 
     def _retry(self, job: Job, exc: BaseException) -> None:
+        if job.kind == SEND:
+            self._retry_send(job, exc)
+            return
         if job.attempts >= _MAX_ATTEMPTS:
             log.error("job %s gave up after %d attempts (%s)", job.key, job.attempts, type(exc).__name__)
             self.bot.store.finish_job(job.key)
@@ -125,6 +159,26 @@ class Worker:
         delay = timedelta(seconds=min(600, 5 * 2**job.attempts))
         log.warning("job %s failed (%s); retrying in %s", job.key, type(exc).__name__, delay)
         self.bot.store.retry_job(job.key, self.bot.clock() + delay)
+
+    def _retry_send(self, job: Job, exc: BaseException) -> None:
+        """Replies wait for hours, not attempts: capped waits until the deadline, then dropped."""
+        try:
+            deadline = Delivery.model_validate(job.payload).deadline
+        except ValidationError:
+            deadline = self.bot.clock()  # unreadable: nothing to wait for
+        at = next_try(job.attempts, self.bot.clock(), deadline)
+        if at is None:
+            log.error(
+                "job %s undelivered by its deadline, %d attempts (%s)",
+                job.key,
+                job.attempts,
+                type(exc).__name__,
+            )
+            self.bot.metrics.inc("cadence_bot_errors_total", kind="outbox_expired")
+            self.bot.store.finish_job(job.key)
+            return
+        log.warning("job %s not delivered (%s); next try at %s", job.key, type(exc).__name__, at.isoformat())
+        self.bot.store.retry_job(job.key, at)
 
     # -- housekeeping -----------------------------------------------------------------------------------
 
@@ -209,7 +263,7 @@ class Worker:
         text = t(values.pop("language"), "staff_new_booking", customer=customer, source=source, **values)
         await telegram.send(str(staff_chat), [Reply(text=text)], tenant=tenant)
 
-    # -- reminders --------------------------------------------------------------------------------------
+    # -- turns the bot starts: reminders and planned turns ----------------------------------------------
 
     async def _remind(self, job: Job) -> None:
         """A dialog turn the bot starts; its replies go out on the customer's channel."""
@@ -221,10 +275,59 @@ class Worker:
             tenant=str(payload["tenant"]),
             reminder=str(payload["booking_id"]),
         )
+        await self._start_turn(inbound)
+
+    async def _turn(self, job: Job) -> None:
+        try:
+            inbound = Inbound.model_validate(job.payload["inbound"])
+        except (KeyError, ValidationError):
+            log.warning("job %s holds no valid inbound; dropped", job.key)
+            return
+        await self._start_turn(inbound)
+
+    async def _start_turn(self, inbound: Inbound) -> None:
+        """Run the turn (once: the engine de-duplicates its message id, so a retried job only resends)
+        and deliver its replies; what can't be delivered now waits in the outbox."""
         result = await self.bot.engine.handle(inbound)
+        replies = result.to_send(resumed=True)  # a retry after a failed send: stale questions stay unsent
         channel = self.channels.get(inbound.channel)
-        if result.replies and channel is not None:
-            await channel.send(inbound.chat_id, result.replies, tenant=inbound.tenant)
+        if not replies or channel is None:
+            return
+        try:
+            await channel.send(inbound.chat_id, replies, tenant=inbound.tenant)
+        except Exception as exc:
+            now = self.bot.clock()
+            job = outbox_job(
+                inbound.channel,
+                inbound.chat_id,
+                inbound.tenant,
+                replies,
+                now,
+                run_at=next_try(1, now, now + timedelta(hours=24)),
+                dedupe=inbound.message_id,
+            )
+            log.warning(
+                "turn %s: replies not delivered (%s); queued as %s",
+                inbound.message_id,
+                type(exc).__name__,
+                job.key,
+            )
+            await asyncio.to_thread(self.bot.store.add_job, job.key, job.kind, job.run_at, job.payload)
+
+    # -- the outbox -------------------------------------------------------------------------------------
+
+    async def _send(self, job: Job) -> None:
+        """Deliver a ``send`` job's replies; any exception is a failed try (see :meth:`_retry_send`)."""
+        try:
+            delivery = Delivery.model_validate(job.payload)
+        except ValidationError:
+            log.warning("job %s holds no valid delivery; dropped", job.key)
+            return
+        channel = self.channels.get(delivery.channel)
+        if channel is None:
+            log.warning("job %s: no %s channel configured; dropped", job.key, delivery.channel)
+            return
+        await channel.send(delivery.chat_id, delivery.replies, tenant=delivery.tenant)
 
 
 def webhook_routes(bot: Bot, worker: Worker) -> Sequence[Route]:
