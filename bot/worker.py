@@ -29,6 +29,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -43,7 +44,15 @@ from bot.render import customer_zone, format_slot
 from bot.service import Bot
 from bot.store import Job
 from bot.types import Channel, Inbound, Outcome, OwnedBooking, Reply
-from cadence_adapter import Booking, CadenceError, WebhookEvent, verify_signature
+from cadence_adapter import (
+    Booking,
+    CadenceError,
+    InvalidResponse,
+    NotFound,
+    Unauthorized,
+    WebhookEvent,
+    verify_signature,
+)
 from cadence_adapter.webhooks import SIGNATURE_HEADER
 
 __all__ = ["MAX_WEBHOOK_BODY", "Worker", "webhook_routes"]
@@ -54,9 +63,13 @@ MAX_WEBHOOK_BODY = 256 * 1024
 _MAX_ATTEMPTS = 8
 """For every kind but ``send``, which retries until its deadline instead."""
 EVENT = "cadence_event"
+CANCELLED = "booking.cancelled"
+RESCHEDULED = "booking.rescheduled"
 TURN = "turn"
 HOUSEKEEPING = "housekeeping"
 HOUSEKEEPING_EVERY = timedelta(hours=1)
+OUTBOX_HOLD = timedelta(hours=24)
+"""How long replies the worker could not deliver keep being tried."""
 KEEP_PROCESSED = timedelta(days=7)
 """Telegram and Twilio redeliver within hours; a week of processed ids is plenty to de-duplicate."""
 
@@ -202,16 +215,40 @@ class Worker:
         except ValidationError:
             log.warning("job %s holds no valid event; dropped", job.key)
             return
-        booking = event.data
-        owner = await asyncio.to_thread(self.bot.store.booking_owner, tenant, booking.id)
+        owner = await asyncio.to_thread(self.bot.store.booking_owner, tenant, event.data.id)
         if event.type == "booking.created":
-            await self._tell_staff(tenant, booking, owner)
-        elif event.type == "booking.cancelled" and owner is not None:
-            await asyncio.to_thread(self.bot.store.update_owned, tenant, booking.id, cancelled=True)
+            await self._tell_staff(tenant, event.data, owner)
+        elif event.type in (CANCELLED, RESCHEDULED) and owner is not None:
+            await self._follow_change(tenant, event, owner)
+
+    async def _follow_change(self, tenant: str, event: WebhookEvent, owner: tuple[str, str]) -> None:
+        """A booking of the bot's was cancelled or moved. Events arrive out of order (Cadence retries
+        with backoff), so the newest by ``created_at`` wins and a stale one changes and sends nothing;
+        with the tenant's key the booking is re-read first, and what Cadence says now is what we apply
+        and tell (a "rescheduled" of a booking cancelled since tells "cancelled", once)."""
+        current = await self._reread(tenant, event.data)
+        booking = current or event.data
+        cancelled = booking.status == "cancelled" or (current is None and event.type == CANCELLED)
+        # Worded before anything is applied: a failure here (Cadence down) retries the whole event.
+        notice = await self._notice(
+            tenant, booking, owner, "notify_cancelled" if cancelled else "notify_moved"
+        )
+        changed = await asyncio.to_thread(
+            partial(
+                self.bot.store.apply_booking_event,
+                tenant,
+                booking.id,
+                event.created_at,
+                start=None if cancelled else booking.start,
+                cancelled=cancelled,
+            )
+        )
+        if not changed:
+            log.info("event %s: stale or changes nothing for booking %s; nothing sent", event.id, booking.id)
+            return
+        if cancelled:
             await asyncio.to_thread(self.bot.store.cancel_job, reminder_key(booking.id))
-            await self._tell_customer(tenant, booking, owner, "notify_cancelled")
-        elif event.type == "booking.rescheduled" and owner is not None:
-            await asyncio.to_thread(self.bot.store.update_owned, tenant, booking.id, start=booking.start)
+        else:
             moved = OwnedBooking(
                 tenant=tenant, booking_id=booking.id, channel=owner[0], chat_id=owner[1], start=booking.start
             )
@@ -219,7 +256,24 @@ class Worker:
             await asyncio.to_thread(
                 schedule_reminders, self.bot.store, self.bot.settings, outcome, self.bot.clock()
             )
-            await self._tell_customer(tenant, booking, owner, "notify_moved")
+        # Applied now, so a retry of this job would send nothing: what can't go out waits in the outbox.
+        await self._deliver(owner, tenant, (notice,), dedupe=f"{tenant}:{event.id}")
+
+    async def _reread(self, tenant: str, booking: Booking) -> Booking | None:
+        """The booking as Cadence has it now, when the tenant's key lets us ask; else None (the event's
+        copy is all there is). Cadence unreachable raises (the job is retried); a key refused or a booking
+        gone gives None too: the event is still better than telling the customer nothing."""
+        client = self.bot.directory.keyed(tenant)
+        if client is None:
+            return None
+        try:
+            current = await client.get_booking(booking.id)
+        except (NotFound, Unauthorized, InvalidResponse) as exc:
+            log.warning(
+                "booking %s could not be re-read (%s); the event is used", booking.id, type(exc).__name__
+            )
+            return None
+        return current if current.id == booking.id else None
 
     async def _describe(self, tenant: str, booking: Booking, chat: tuple[str, str] | None) -> dict[str, Any]:
         """Service, time and business of a booking, in the language and zone of ``chat``'s customer."""
@@ -243,14 +297,27 @@ class Worker:
             "business": info.org.name,
         }
 
-    async def _tell_customer(self, tenant: str, booking: Booking, owner: tuple[str, str], key: str) -> None:
-        channel = self.channels.get(owner[0])
-        if channel is None:
-            log.info("no %s channel configured; %s not sent", owner[0], key)
-            return
+    async def _notice(self, tenant: str, booking: Booking, owner: tuple[str, str], key: str) -> Reply:
         values = await self._describe(tenant, booking, owner)
-        text = t(values.pop("language"), key, **values)
-        await channel.send(owner[1], [Reply(text=text)], tenant=tenant)
+        return Reply(text=t(values.pop("language"), key, **values), lasting=True)
+
+    async def _deliver(
+        self, chat: tuple[str, str], tenant: str | None, replies: Sequence[Reply], *, dedupe: str
+    ) -> None:
+        """Send now; if the platform fails, the replies wait in the outbox (``dedupe``: an id unique in
+        the channel, so a retry queues them once) rather than the job failing after its work is done."""
+        channel = self.channels.get(chat[0])
+        if channel is None:
+            log.info("no %s channel configured; %d replies not sent", chat[0], len(replies))
+            return
+        try:
+            await channel.send(chat[1], replies, tenant=tenant)
+        except Exception as exc:
+            now = self.bot.clock()
+            first_retry = next_try(1, now, now + OUTBOX_HOLD)
+            job = outbox_job(*chat, tenant, replies, now, hold=OUTBOX_HOLD, run_at=first_retry, dedupe=dedupe)
+            log.warning("replies not delivered (%s); queued as %s", type(exc).__name__, job.key)
+            await asyncio.to_thread(self.bot.store.add_job, job.key, job.kind, job.run_at, job.payload)
 
     async def _tell_staff(self, tenant: str, booking: Booking, owner: tuple[str, str] | None) -> None:
         staff_chat = self.bot.settings.tenant(tenant).staff_telegram_chat_id
@@ -290,29 +357,10 @@ class Worker:
         and deliver its replies; what can't be delivered now waits in the outbox."""
         result = await self.bot.engine.handle(inbound)
         replies = result.to_send(resumed=True)  # a retry after a failed send: stale questions stay unsent
-        channel = self.channels.get(inbound.channel)
-        if not replies or channel is None:
-            return
-        try:
-            await channel.send(inbound.chat_id, replies, tenant=inbound.tenant)
-        except Exception as exc:
-            now = self.bot.clock()
-            job = outbox_job(
-                inbound.channel,
-                inbound.chat_id,
-                inbound.tenant,
-                replies,
-                now,
-                run_at=next_try(1, now, now + timedelta(hours=24)),
-                dedupe=inbound.message_id,
+        if replies:
+            await self._deliver(
+                (inbound.channel, inbound.chat_id), inbound.tenant, replies, dedupe=inbound.message_id
             )
-            log.warning(
-                "turn %s: replies not delivered (%s); queued as %s",
-                inbound.message_id,
-                type(exc).__name__,
-                job.key,
-            )
-            await asyncio.to_thread(self.bot.store.add_job, job.key, job.kind, job.run_at, job.payload)
 
     # -- the outbox -------------------------------------------------------------------------------------
 

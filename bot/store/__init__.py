@@ -83,6 +83,22 @@ class Store(Protocol):
         self, tenant: str, booking_id: str, *, start: datetime | None = None, cancelled: bool = False
     ) -> bool: ...
 
+    def apply_booking_event(
+        self,
+        tenant: str,
+        booking_id: str,
+        at: datetime | None,
+        *,
+        start: datetime | None = None,
+        cancelled: bool = False,
+    ) -> bool:
+        """Apply a Cadence event about an owned booking (``cancelled``, or moved to ``start``), in one
+        transaction, unless it is stale: older by ``at`` (the event's ``created_at``) than the newest one
+        applied to this booking; an event without one (None) is not compared and not recorded. A cancel is
+        final: no later event revives the booking. True only when the booking changed, so the caller tells
+        the customer once; False for a stale event, one that changes nothing, or a booking not owned."""
+        ...
+
     # inbox: inbound accepted before it is answered
     def enqueue_inbound(self, inbound: Inbound, *, lease: timedelta = ...) -> bool: ...
     def claim_inbound(

@@ -44,6 +44,7 @@ from bot.store.records import (
     ACTIVE,
     CANCELLED,
     PROFILE_FIELDS,
+    EventState,
     Job,
     SchemaError,
     StoredConversation,
@@ -388,6 +389,36 @@ class PostgresStore:
             else:
                 return False
             return bool(cursor.rowcount)
+
+    def apply_booking_event(
+        self,
+        tenant: str,
+        booking_id: str,
+        at: datetime | None,
+        *,
+        start: datetime | None = None,
+        cancelled: bool = False,
+    ) -> bool:
+        with self._pool.connection() as conn, conn.transaction():
+            row = conn.execute(
+                "SELECT start, status, event_at FROM owned_bookings WHERE tenant = %s AND booking_id = %s"
+                " FOR UPDATE",  # two processes applying two events of one booking: one after the other
+                [tenant, booking_id],
+            ).fetchone()
+            if row is None:
+                return False
+            before = EventState(row[0], row[1], row[2])
+            after = before.apply(
+                _aware(at) if at else None, start=_aware(start) if start else None, cancelled=cancelled
+            )
+            if after is None:
+                return False
+            conn.execute(
+                "UPDATE owned_bookings SET start = %s, status = %s, event_at = %s, updated_at = %s"
+                " WHERE tenant = %s AND booking_id = %s",
+                [after.start, after.status, after.event_at, self._clock(), tenant, booking_id],
+            )
+            return after.changed_from(before)
 
     # -- inbox ---------------------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ __all__ = [
     "ACTIVE",
     "CANCELLED",
     "PROFILE_FIELDS",
+    "EventState",
     "Job",
     "SchemaError",
     "StoredConversation",
@@ -52,6 +53,33 @@ class Job:
     run_at: datetime
     payload: dict[str, Any]
     attempts: int
+
+
+@dataclass(frozen=True)
+class EventState:
+    """What Cadence's events have made of an owned booking, and how one more event changes it. Both
+    stores apply events with this, so they agree."""
+
+    start: datetime
+    status: str
+    event_at: datetime | None
+    """``created_at`` of the newest event applied (None before the first, or when events carry none)."""
+
+    def apply(self, at: datetime | None, *, start: datetime | None, cancelled: bool) -> EventState | None:
+        """The state after an event created at ``at`` (None: unknown, applied in arrival order), or None
+        when it is stale: older than the newest applied. Events of one second are not ordered by time
+        (Cadence's ``created_at`` has whole seconds): the caller re-reads the booking when it can. A cancel
+        is final: nothing that comes after brings the booking back."""
+        if at is not None and self.event_at is not None and at < self.event_at:
+            return None
+        newest = at if at is not None else self.event_at
+        if self.status == CANCELLED or cancelled:
+            return EventState(self.start, CANCELLED, newest)
+        return EventState(start if start is not None else self.start, self.status, newest)
+
+    def changed_from(self, before: EventState) -> bool:
+        """Whether the booking itself changed (what the customer is told about), not just ``event_at``."""
+        return (self.start, self.status) != (before.start, before.status)
 
 
 def timestamp(moment: datetime) -> str:

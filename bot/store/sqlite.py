@@ -46,6 +46,7 @@ from bot.store.records import (
     ACTIVE,
     CANCELLED,
     PROFILE_FIELDS,
+    EventState,
     Job,
     SchemaError,
     StoredConversation,
@@ -525,6 +526,44 @@ class SQLiteStore:
             else:
                 return False
             return bool(cursor.rowcount)
+
+    def apply_booking_event(
+        self,
+        tenant: str,
+        booking_id: str,
+        at: datetime | None,
+        *,
+        start: datetime | None = None,
+        cancelled: bool = False,
+    ) -> bool:
+        """Apply a Cadence event to an owned booking unless it is stale; True when the booking changed
+        (tell the customer). See :meth:`bot.store.Store.apply_booking_event`."""
+        with self._write() as db:
+            row = db.execute(
+                "SELECT start, status, event_at FROM owned_bookings WHERE tenant = ? AND booking_id = ?",
+                [tenant, booking_id],
+            ).fetchone()
+            if row is None:
+                return False
+            before = EventState(
+                datetime.fromisoformat(row[0]), row[1], datetime.fromisoformat(row[2]) if row[2] else None
+            )
+            after = before.apply(at, start=start, cancelled=cancelled)
+            if after is None:
+                return False
+            db.execute(
+                "UPDATE owned_bookings SET start = ?, status = ?, event_at = ?, updated_at = ?"
+                " WHERE tenant = ? AND booking_id = ?",
+                [
+                    timestamp(after.start),
+                    after.status,
+                    timestamp(after.event_at) if after.event_at else None,
+                    timestamp(self._clock()),
+                    tenant,
+                    booking_id,
+                ],
+            )
+            return after.changed_from(before)
 
     # -- inbox: inbound accepted before it is answered ---------------------------------------------------
 

@@ -17,7 +17,7 @@ from bot.store import Store, open_store
 from bot.store.postgres import MIGRATIONS as POSTGRES_MIGRATIONS
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import MIGRATIONS, SCHEMA_VERSION, SQLiteStore, migrate
-from bot.types import Inbound, Outcome, Reply
+from bot.types import Inbound, Outcome, OwnedBooking, Reply
 
 T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=1)
@@ -246,3 +246,43 @@ def test_postgres_version_1_database_migrates_keeping_messages_in_processing_ord
         assert not store.commit_turn("telegram", "42", "early", said("again")), "still de-duplicated"
         assert store.commit_turn("telegram", "42", "next", said("next"), now=T0 - timedelta(days=1))
         assert store.superseded("telegram", "42", "late"), "the sequence continues after the old rows"
+
+
+# -- Cadence events per booking ------------------------------------------------------------------------
+
+
+def _owned(store: Store, start: datetime) -> None:
+    booking = OwnedBooking(
+        tenant="salon", booking_id="bk_1", channel="telegram", chat_id="42", start=start, service_name="Cut"
+    )
+    assert store.commit_turn("telegram", "42", "m1", Outcome(state={}, owned=(booking,)))
+
+
+def _starts(store: Store) -> list[datetime]:
+    return [b.start for b in store.owned_bookings("telegram", "42")]
+
+
+def test_the_newest_event_of_a_booking_wins_and_a_stale_one_changes_nothing(store: Store) -> None:
+    ten, noon, two = (T0 + timedelta(days=1, hours=h) for h in (2, 4, 6))
+    _owned(store, ten)
+    assert store.apply_booking_event("salon", "bk_1", T0 + timedelta(seconds=120), start=two)
+    assert not store.apply_booking_event("salon", "bk_1", T0 + timedelta(seconds=60), start=noon), "stale"
+    assert _starts(store) == [two]
+    assert not store.apply_booking_event("salon", "bk_1", T0 + timedelta(seconds=120), start=two), "no change"
+    assert store.apply_booking_event("salon", "bk_1", T0 + timedelta(seconds=120), start=noon), "same second"
+    assert store.apply_booking_event("salon", "bk_1", None, start=two), "no time: applied as it comes"
+    assert not store.apply_booking_event("salon", "bk_1", T0 + timedelta(seconds=90), start=noon), (
+        "an event without a time does not forget the newest one"
+    )
+    assert not store.apply_booking_event("salon", "nobody", T0 + timedelta(days=1), start=noon)
+
+
+def test_a_cancel_is_final(store: Store) -> None:
+    ten, noon = T0 + timedelta(days=1, hours=2), T0 + timedelta(days=1, hours=4)
+    _owned(store, ten)
+    assert store.apply_booking_event("salon", "bk_1", T0 + timedelta(seconds=60), cancelled=True)
+    assert not store.apply_booking_event("salon", "bk_1", T0 + timedelta(seconds=60), cancelled=True)
+    assert not store.apply_booking_event("salon", "bk_1", T0 + timedelta(seconds=90), start=noon)
+    assert store.owned_bookings("telegram", "42") == []
+    [kept] = store.owned_bookings("telegram", "42", include_cancelled=True)
+    assert kept.start == ten

@@ -96,7 +96,9 @@ def signed_post(url: str, event: dict[str, Any], secret: str = SECRET) -> httpx.
 async def test_business_cancels_and_the_customer_hears_it(setup: Setup) -> None:
     telegram = RecordingChannel("telegram")
     bot = setup.open()
-    with serving(create_app(bot, [telegram]), port=int(setup.bot_url.rsplit(":", 1)[1])):
+    # The served bot is a second one on the same database: the server runs its own event loop, and its
+    # worker re-reads bookings through its own HTTP pool (a pool is bound to one loop).
+    with serving(create_app(setup.open(), [telegram]), port=int(setup.bot_url.rsplit(":", 1)[1])):
         await book(bot)
         async with setup.keyed() as keyed:
             [booking] = await keyed.list_bookings()
@@ -111,7 +113,7 @@ async def test_business_cancels_and_the_customer_hears_it(setup: Setup) -> None:
 async def test_business_moves_it_and_the_reminder_moves_too(setup: Setup) -> None:
     sms = RecordingChannel("sms")
     bot = setup.open()
-    with serving(create_app(bot, [sms]), port=int(setup.bot_url.rsplit(":", 1)[1])):
+    with serving(create_app(setup.open(), [sms]), port=int(setup.bot_url.rsplit(":", 1)[1])):
         await book(bot, channel="sms", chat_id="+351912345678")
         async with setup.keyed() as keyed:
             [booking] = await keyed.list_bookings()
