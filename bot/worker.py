@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
@@ -55,7 +54,7 @@ from cadence_adapter import (
 )
 from cadence_adapter.webhooks import SIGNATURE_HEADER
 
-__all__ = ["MAX_WEBHOOK_BODY", "Worker", "webhook_routes"]
+__all__ = ["MAX_WEBHOOK_BODY", "Worker", "parse_event", "webhook_routes"]
 
 log = logging.getLogger(__name__)
 
@@ -378,6 +377,17 @@ class Worker:
         await channel.send(delivery.chat_id, delivery.replies, tenant=delivery.tenant)
 
 
+def parse_event(body: bytes) -> WebhookEvent | None:
+    """The event in a webhook body, or None for anything else: bytes that are not UTF-8 or not JSON, JSON
+    nested past the parser's depth limit (pydantic's parser, which counts depth instead of recursing as
+    ``json.loads`` does), JSON that is not an event. Nothing of the body but the event is kept: what the
+    job stores is the validated model, so a body's junk never reaches the job table or the worker."""
+    try:
+        return WebhookEvent.model_validate_json(body)
+    except (ValidationError, ValueError, RecursionError):
+        return None
+
+
 def webhook_routes(bot: Bot, worker: Worker) -> Sequence[Route]:
     """``POST /cadence/webhook`` (the default tenant) and ``POST /cadence/webhook/{slug}``."""
 
@@ -397,17 +407,16 @@ def webhook_routes(bot: Bot, worker: Worker) -> Sequence[Route]:
         # Verify the raw bytes before anything parses them.
         if not verify_signature(secret, body, request.headers.get(SIGNATURE_HEADER)):
             return JSONResponse({"error": "bad signature"}, status_code=401)
-        try:
-            event = WebhookEvent.model_validate_json(body)
-        except ValidationError:
+        event = parse_event(body)
+        if event is None:
             return JSONResponse({"error": "not a Cadence event"}, status_code=400)
         run_at = bot.clock() + (worker.created_grace if event.type == "booking.created" else timedelta(0))
         added = await asyncio.to_thread(
             bot.store.add_job,
             f"event:{slug}:{event.id}",
-            "cadence_event",
+            EVENT,
             run_at,
-            {"tenant": slug, "event": json.loads(body)},
+            {"tenant": slug, "event": event.model_dump(mode="json")},
         )
         worker.wake()
         return JSONResponse({"received": True, "duplicate": not added})

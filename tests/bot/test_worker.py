@@ -153,6 +153,44 @@ def test_forged_and_replayed_events_do_nothing(setup: Setup) -> None:
     assert telegram.texts(str(STAFF_CHAT)) == ["New booking: Haircut, Tue 2 Jun, 3:00 PM, X, via Cadence."]
 
 
+def test_any_junk_signed_into_a_webhook_body_is_a_400_never_a_500(setup: Setup) -> None:
+    """Depth included: ``json.loads`` recurses, and JSON nested 1,000 deep was a RecursionError (a 500,
+    and Cadence retries a 500); a job holding such a body could also wedge the worker's claim."""
+    valid = {
+        "id": "evt_deep",
+        "type": "booking.created",
+        "created_at": "2026-06-01T08:00:00Z",
+        "data": {"id": "bk_x", "service_id": "svc_cut", "start": "2026-06-02T14:00:00Z"},
+    }
+    prefix = json.dumps(valid)[:-1].encode()
+    junk = [
+        prefix + b', "extra": ' + b"[" * 1_000 + b"]" * 1_000 + b"}",
+        prefix + b', "extra": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b"[" * 1_000 + b"]" * 1_000,
+        b'{"a":' * 1_000 + b"1" + b"}" * 1_000,
+        b"",
+        b"\xff\xfe not utf-8",
+        b"[]",
+        b"null",
+        b'{"id": "evt_1"}',
+        prefix + b",}",
+        json.dumps({**valid, "data": "not a booking"}).encode(),
+    ]
+    bot = setup.open()
+    with serving(create_app(bot, [], run_worker=False)) as url:
+        for body in junk:
+            headers = {"X-Cadence-Signature": sign(SECRET, body), "Content-Type": "application/json"}
+            response = httpx.post(f"{url}/cadence/webhook/salon", content=body, headers=headers)
+            assert response.status_code == 400, body[:40]
+        shallow = prefix + b', "extra": ' + b"[" * 50 + b"]" * 50 + b"}"  # unknown fields are ignored
+        headers = {"X-Cadence-Signature": sign(SECRET, shallow), "Content-Type": "application/json"}
+        assert httpx.post(f"{url}/cadence/webhook/salon", content=shallow, headers=headers).status_code == 200
+    store = setup.open().store  # the served bot closed its own on the way out
+    job = store.get_job("event:salon:evt_deep")
+    assert job is not None and "extra" not in job.payload["event"], "only the event is kept"
+    assert store.count_jobs("cadence_event") == 1
+
+
 def test_oversized_webhook_body_is_refused(setup: Setup) -> None:
     bot = setup.open()
     with serving(create_app(bot, [])) as url:
