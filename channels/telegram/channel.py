@@ -34,9 +34,10 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 import telegram
@@ -48,11 +49,12 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 
 from bot.i18n import LANGUAGES, supported, t
 from bot.locks import KeyedLocks
+from bot.outbox import outbox_job
 from bot.service import Bot
 from bot.types import Inbound, Reply
 from channels.bodies import BadBody, parse_json_object, read_limited
 from channels.telegram.render import Outgoing, render_reply, tapped_text
-from channels.telegram.sender import Pacer, Sender, Sleep, TelegramUnavailable
+from channels.telegram.sender import MAX_WAIT, Pacer, Sender, Sleep, TelegramUnavailable
 from channels.telegram.updates import (
     CHANNEL,
     COMMANDS,
@@ -111,6 +113,11 @@ class TelegramOptions:
     """How long :meth:`TelegramChannel.stop` waits for turns in progress before cancelling them."""
     retries: int = 5
     backoff: float = 1.0
+    max_wait: float = MAX_WAIT
+    """Seconds a turn may wait on Telegram (flood control, backoff) per call; past that its replies go
+    to the durable outbox and the turn slot is freed, so one chat's throttling never delays another's."""
+    hold: timedelta = timedelta(hours=24)
+    """How long replies that could not go out wait in the outbox (a Bot API outage of hours)."""
     max_attempts: int = 5
     """Attempts (in this process) before an update that keeps failing is dropped from the inbox."""
     max_body: int = MAX_BODY
@@ -135,6 +142,7 @@ class TelegramChannel:
             sleep=options.sleep,
             retries=options.retries,
             backoff=options.backoff,
+            max_wait=options.max_wait,
         )
         self._secret = bot.settings.telegram_webhook_secret
         self._tasks: set[asyncio.Task[None]] = set()
@@ -142,6 +150,8 @@ class TelegramChannel:
         self._failures: dict[str, int] = {}
         self._chats: KeyedLocks[str] = KeyedLocks()
         self._turns = asyncio.Semaphore(max(1, options.max_turns))
+        self._held: dict[str, datetime] = {}
+        """Chats Telegram throttled, until when: their messages go to the outbox, behind the held ones."""
         self._contact_keyboard: set[str] = set()
         """Chats shown a share-contact keyboard that no later message has removed yet."""
         self._loops: list[asyncio.Task[None]] = []
@@ -195,7 +205,7 @@ class TelegramChannel:
 
     async def _register(self, call: Callable[[], Awaitable[object]], what: str) -> None:
         try:
-            await self.sender.call(call, what=what)
+            await self.sender.call(call, what=what, max_wait=math.inf)  # in the background: no slot held
         except (TelegramError, TelegramUnavailable) as exc:
             log.error("telegram %s failed: %s", what, type(exc).__name__)
 
@@ -383,7 +393,9 @@ class TelegramChannel:
                 if tap is not None and (resumed or not result.duplicate):
                     await self._retire(tap, accepted=not any(reply.expired for reply in result.replies))
                 if replies := result.to_send(resumed=resumed):
-                    await self._deliver(inbound.chat_id, replies, inbound.language)
+                    held = await self._deliver(inbound.chat_id, replies, inbound.language)
+                    if held is not None:  # durably queued before the inbox lets the message go
+                        await self._queue(inbound.chat_id, inbound.tenant, held, dedupe=inbound.message_id)
             done = True
         except (Forbidden, BadRequest) as exc:
             # Blocked by the customer, or a message Telegram will never take: retrying cannot help.
@@ -456,50 +468,113 @@ class TelegramChannel:
         code = supported(language) or supported(self.bot.settings.default_language) or "en"
         return t(code, "telegram_share_phone")
 
-    async def _deliver(self, chat_id: str, replies: Sequence[Reply], language: str | None) -> None:
-        """Send the replies in order. A share-contact keyboard left from an earlier message is removed
-        by the first message that carries no keyboard of its own."""
+    async def _deliver(self, chat_id: str, replies: Sequence[Reply], language: str | None) -> _Held | None:
+        """Send the replies in order; None when they all went (or Telegram refused some for good), else
+        the ones that must wait (the chat is throttled, or Telegram is unreachable) and until when.
+        A share-contact keyboard left from an earlier message is removed by the first message that
+        carries no keyboard of its own."""
+        now = self.bot.clock()
+        until = self._held.get(chat_id)
+        if until is not None and until > now:  # behind replies already waiting: keep them in order
+            return _Held(tuple(replies), until)
+        self._held.pop(chat_id, None)
         label = self._contact_label(language)
-        messages = [message for reply in replies for message in render_reply(reply, contact_label=label)]
         remove = chat_id in self._contact_keyboard
         target = _chat_target(chat_id)
         refused: BadRequest | None = None
         delivered = 0
-        for message in messages:
-            outgoing: Outgoing = message
-            if message.asks_contact:
-                self._contact_keyboard.add(chat_id)
-                remove = False
-            elif remove and message.markup is None:
-                outgoing = replace(message, markup=ReplyKeyboardRemove())
-            try:
-                await self.sender.send_message(target, outgoing)
-            except BadRequest as exc:  # this message only (the others may go): log it and carry on
-                log.error("telegram refused a message: %s", exc.message[:80])
-                refused = exc
-                continue
-            delivered += 1
-            if outgoing.markup is not message.markup:
-                self._contact_keyboard.discard(chat_id)
-                remove = False
+        for index, reply in enumerate(replies):
+            for message in render_reply(reply, contact_label=label):
+                outgoing: Outgoing = message
+                if message.asks_contact:
+                    self._contact_keyboard.add(chat_id)
+                    remove = False
+                elif remove and message.markup is None:
+                    outgoing = replace(message, markup=ReplyKeyboardRemove())
+                try:
+                    await self.sender.send_message(target, outgoing)
+                except BadRequest as exc:  # this message only (the others may go): log it and carry on
+                    log.error("telegram refused a message: %s", exc.message[:80])
+                    refused = exc
+                    continue
+                except TelegramUnavailable as exc:
+                    # A reply split in pieces is sent whole again: rare, and better than a gap.
+                    return self._hold(chat_id, replies[index:], exc)
+                delivered += 1
+                if outgoing.markup is not message.markup:
+                    self._contact_keyboard.discard(chat_id)
+                    remove = False
         if refused is not None and not delivered:
             raise refused  # nothing went out: the chat itself is the problem (gone, never started)
+        return None
+
+    def _hold(self, chat_id: str, replies: Sequence[Reply], exc: TelegramUnavailable) -> _Held:
+        """Replies that must wait, until when (Telegram's flood wait, else a few seconds); the chat's
+        later messages wait behind them, so they do not overtake the held ones."""
+        wait = max(exc.retry_after or 0.0, _FIRST_RETRY)
+        until = self.bot.clock() + timedelta(seconds=wait)
+        self._held[chat_id] = until
+        log.warning(
+            "telegram: %d repl(ies) wait %gs in the outbox (%s)", len(replies), wait, type(exc).__name__
+        )
+        return _Held(tuple(replies), until)
+
+    async def _queue(self, chat_id: str, tenant: str | None, held: _Held, *, dedupe: str | None) -> None:
+        """Hand replies to the durable outbox: the worker sends them with capped waits for hours.
+        ``dedupe`` (the update they answer) makes a resumed turn queue them once."""
+        job = outbox_job(
+            CHANNEL,
+            chat_id,
+            tenant,
+            held.replies,
+            self.bot.clock(),
+            hold=self.options.hold,
+            run_at=held.until,
+            dedupe=dedupe,
+        )
+        await asyncio.to_thread(self.bot.store.add_job, job.key, job.kind, job.run_at, job.payload)
+        self.bot.metrics.inc("cadence_bot_errors_total", kind="telegram_outboxed")
+        if chat_id in self._held:  # the chat's next queued replies are due just after these: in order
+            self._held[chat_id] = max(self._held[chat_id], job.run_at) + _NEXT_IN_LINE
 
     async def send(self, chat_id: str, replies: Sequence[Reply], *, tenant: str | None = None) -> bool:
         """Messages the customer did not ask for (notifications, reminders), rendered like replies.
 
         False when Telegram will not deliver them (the customer blocked the bot, the chat is gone);
         raises :class:`TelegramUnavailable` (a ``ConnectionError``) when Telegram could not be
-        reached, so the caller's job can be retried."""
+        reached or is throttling the chat, so the caller's job can be retried (it never waits long for
+        Telegram: see :class:`~channels.telegram.sender.Sender`). When only some replies went, the rest
+        are queued in the outbox and this returns True, so a retry does not send the first ones twice."""
         try:
             async with self._chat(chat_id):
-                await self._deliver(chat_id, replies, None)
+                held = await self._deliver(chat_id, replies, None)
         except (Forbidden, BadRequest) as exc:
             log.warning("telegram message not delivered: %s", type(exc).__name__)
             return False
         except TelegramError as exc:
             raise TelegramUnavailable(f"telegram: {type(exc).__name__}") from exc
+        if held is None:
+            return True
+        if len(held.replies) == len(replies):
+            seconds = (held.until - self.bot.clock()).total_seconds()
+            raise TelegramUnavailable("telegram: the chat is throttled or Telegram unreachable", seconds)
+        await self._queue(chat_id, tenant, held, dedupe=None)
         return True
+
+
+@dataclass(frozen=True)
+class _Held:
+    """Replies that could not go out now, and the earliest time to try them again."""
+
+    replies: tuple[Reply, ...]
+    until: datetime
+
+
+_FIRST_RETRY = 5.0
+"""Seconds before replies held without a wait from Telegram (unreachable) are tried again."""
+_NEXT_IN_LINE = timedelta(milliseconds=1)
+"""The worker claims due jobs oldest ``run_at`` first: each job queued behind a held chat's is due
+this much later, so they are claimed, and sent, in the order their turns ran."""
 
 
 def _watched(task: asyncio.Task[None]) -> asyncio.Task[None]:

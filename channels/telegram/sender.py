@@ -3,9 +3,12 @@
 - :class:`Pacer` keeps each chat to about one message a second: a token bucket per chat that lets a
   short burst through (a turn often answers with two messages) and then spaces messages out.
 - :class:`Sender` makes every call: ``RetryAfter`` (Telegram's 429) is honoured by sleeping as long
-  as Telegram asks and trying again; a timeout or a dropped connection is retried with backoff; a
-  chat migrated to a supergroup is followed once. What still fails is raised for the caller to
-  decide: a turn's replies stay in the inbox to be resumed, a notification's job is retried.
+  as Telegram asks and trying again, and a timeout or a dropped connection is retried with backoff,
+  but only while one call's waits add up to at most ``max_wait`` seconds. A longer wait is not slept:
+  :class:`Throttled` (with Telegram's ``retry_after``) or :class:`TelegramUnavailable` is raised at
+  once, because the caller holds a turn slot and its chat's lock, and a chat throttled for two minutes
+  must not keep other chats' turns waiting for a slot; the caller hands its replies to the durable
+  outbox instead. A chat migrated to a supergroup is followed once.
 
 Sleep and clock are parameters, so tests run the real logic without waiting for it.
 """
@@ -28,19 +31,33 @@ from telegram.warnings import PTBDeprecationWarning
 
 from channels.telegram.render import Outgoing
 
-__all__ = ["Pacer", "Sender", "Sleep", "TelegramUnavailable", "retry_after_seconds"]
+__all__ = ["MAX_WAIT", "Pacer", "Sender", "Sleep", "TelegramUnavailable", "Throttled", "retry_after_seconds"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 Sleep = Callable[[float], Awaitable[None]]
+MAX_WAIT = 5.0
+"""Seconds one call may spend waiting on Telegram (RetryAfter, backoff) before it gives up for now."""
 
 
 class TelegramUnavailable(ConnectionError):
     """Raised when the Bot API could not be reached (or kept answering 429) after every retry.
 
-    A builtin ``ConnectionError``, so callers outside ``channels`` catch it without importing telegram."""
+    A builtin ``ConnectionError``, so callers outside ``channels`` catch it without importing telegram.
+    ``retry_after`` is how many seconds to wait before trying again, when Telegram said so."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Throttled(TelegramUnavailable):
+    """Telegram's flood control asked for a wait longer than a call may spend (``retry_after``)."""
+
+    def __init__(self, what: str, retry_after: float) -> None:
+        super().__init__(f"telegram {what}: rate limited for {retry_after:g}s", retry_after)
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -112,31 +129,38 @@ class Sender:
         sleep: Sleep = asyncio.sleep,
         retries: int = 5,
         backoff: float = 1.0,
+        max_wait: float = MAX_WAIT,
     ) -> None:
         self.tg, self.pacer = tg, pacer
         self._sleep, self._retries, self._backoff = sleep, retries, backoff
+        self.max_wait = max_wait
 
-    async def call(self, make: Callable[[], Awaitable[T]], *, what: str) -> T:
-        """``make()``, again after a 429 or a network failure; raises :class:`TelegramUnavailable`
-        when the retries run out, and Telegram's own error (BadRequest, Forbidden...) at once."""
+    async def call(self, make: Callable[[], Awaitable[T]], *, what: str, max_wait: float | None = None) -> T:
+        """``make()``, again after a 429 or a network failure while the waits add up to at most
+        ``max_wait`` seconds (default the sender's; background work with no slot to free may pass
+        ``math.inf``). Raises :class:`Throttled` for a longer flood wait, :class:`TelegramUnavailable`
+        when the retries or the wait run out, and Telegram's own error (BadRequest, Forbidden...) at once."""
+        budget = self.max_wait if max_wait is None else max_wait
+        waited = 0.0
         for attempt in range(self._retries + 1):
             last = attempt == self._retries
             try:
                 return await make()
             except RetryAfter as exc:
                 wait = retry_after_seconds(exc)
+                if last or waited + wait > budget:
+                    log.warning("telegram %s: flood control for %gs; not waiting here", what, wait)
+                    raise Throttled(what, wait) from exc
                 log.warning("telegram %s: flood control, retrying in %gs", what, wait)
-                if last:
-                    raise TelegramUnavailable(f"telegram {what}: still rate limited") from exc
-                await self._sleep(wait)
             except BadRequest:
                 raise  # a subclass of NetworkError, but retrying will not change the answer
             except NetworkError as exc:  # includes TimedOut
                 wait = min(30.0, self._backoff * 2**attempt)
+                if last or waited + wait > budget:
+                    raise TelegramUnavailable(f"telegram {what}: {type(exc).__name__}", wait) from exc
                 log.warning("telegram %s: %s, retrying in %gs", what, type(exc).__name__, wait)
-                if last:
-                    raise TelegramUnavailable(f"telegram {what}: {type(exc).__name__}") from exc
-                await self._sleep(wait)
+            await self._sleep(wait)
+            waited += wait
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def send_message(self, chat_id: int | str, message: Outgoing) -> Message:

@@ -3,6 +3,7 @@ and ``send`` (notifications) against the fake Bot API."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -30,7 +31,7 @@ from channels.telegram.render import (
     tapped_text,
     utf16_len,
 )
-from channels.telegram.sender import Pacer, Sender
+from channels.telegram.sender import Pacer, Sender, Throttled
 from channels.telegram.updates import parse_text_message, parse_update, tenant_from_payload
 from tests.channels.fake_telegram import BOT_TOKEN, PTB_RETRY_AFTER_WARNING, FakeTelegram, visible_text
 
@@ -307,7 +308,7 @@ async def test_about_one_message_a_second_per_chat_after_a_short_burst() -> None
 @pytest.mark.anyio
 async def test_retry_after_is_honoured_and_network_failures_retried_with_backoff() -> None:
     time = FakeTime()
-    sender = Sender(TG, Pacer(0), sleep=time.sleep, retries=3, backoff=1.0)
+    sender = Sender(TG, Pacer(0), sleep=time.sleep, retries=3, backoff=1.0, max_wait=math.inf)
     failures: list[Exception] = [RetryAfter(7), TimedOut(), RetryAfter(timedelta(seconds=2))]
 
     async def flaky() -> str:
@@ -331,6 +332,42 @@ async def test_retry_after_is_honoured_and_network_failures_retried_with_backoff
     with pytest.raises(TelegramUnavailable) as caught:
         await sender.call(down, what="sendMessage")
     assert isinstance(caught.value, ConnectionError) and time.slept == [1.0, 2.0, 4.0]
+
+
+@pytest.mark.filterwarnings(PTB_RETRY_AFTER_WARNING)
+@pytest.mark.anyio
+async def test_a_wait_longer_than_max_wait_is_not_slept_but_raised_with_telegrams_retry_after() -> None:
+    """A turn holds a slot while it sends: a 2-minute flood wait is handed back at once (the replies
+    go to the outbox), and so is backoff that would add up past the cap."""
+    time = FakeTime()
+    sender = Sender(TG, Pacer(0), sleep=time.sleep, retries=5, backoff=1.0, max_wait=5.0)
+
+    async def throttled() -> str:
+        raise RetryAfter(120)
+
+    with pytest.raises(Throttled) as caught:
+        await sender.call(throttled, what="sendMessage")
+    assert caught.value.retry_after == 120.0 and isinstance(caught.value, TelegramUnavailable)
+    assert time.slept == [], "nothing slept while holding the slot"
+
+    failures: list[Exception] = [RetryAfter(3), RetryAfter(3)]
+
+    async def twice() -> str:
+        if failures:
+            raise failures.pop(0)
+        return "sent"
+
+    with pytest.raises(Throttled):  # 3 s is within the cap, 3 + 3 s is not
+        await sender.call(twice, what="sendMessage")
+    assert time.slept == [3.0]
+
+    async def down() -> str:
+        raise TimedOut()
+
+    time.slept.clear()
+    with pytest.raises(TelegramUnavailable):
+        await sender.call(down, what="sendMessage")
+    assert time.slept == [1.0, 2.0], "backoff stops where the next wait would pass the cap"
 
 
 # -- send(): messages the customer did not ask for ----------------------------------------------------
