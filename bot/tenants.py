@@ -18,11 +18,14 @@ from bot.types import Clock, system_clock
 from cadence_adapter import (
     CadenceClient,
     CadencePublicClient,
+    InvalidResponse,
     NotFound,
     Org,
     Practitioner,
+    RateLimited,
     RetryPolicy,
     Service,
+    Unavailable,
     new_http_client,
 )
 
@@ -138,11 +141,15 @@ class TenantDirectory:
         client = self._client_for_lookup(slug)
         try:
             org = await client.get_org()
+            services = tuple(s for s in await client.list_services() if s.active)
+            practitioners = tuple(await client.list_practitioners())
         except NotFound:
             self._public.pop(slug, None)  # a business that has left Cadence since
             return None
-        services = tuple(s for s in await client.list_services() if s.active)
-        practitioners = tuple(await client.list_practitioners())
+        except (Unavailable, RateLimited, InvalidResponse):
+            if cached is not None:  # what Cadence said before beats nothing while it can't answer
+                return cached
+            raise
         self._public[slug] = client
         info = TenantInfo(org, services, practitioners, self.settings.tenant(slug), now)
         self._cache[slug] = info

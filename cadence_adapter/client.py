@@ -26,6 +26,7 @@ from cadence_adapter.errors import (
     APIError,
     BadRequest,
     CadenceError,
+    InvalidResponse,
     NotFound,
     RateLimited,
     SlotNotOpen,
@@ -138,6 +139,17 @@ def _error_from(response: httpx.Response) -> APIError:
     return kind(message, status=status, code=code)
 
 
+def _json(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError as exc:  # not JSON, not UTF-8, or nested past the parser's depth
+        raise InvalidResponse(f"Cadence answered {response.status_code} with a body not JSON") from exc
+    except RecursionError as exc:
+        raise InvalidResponse(f"Cadence answered {response.status_code} with JSON nested too deep") from exc
+
+
 def _items(body: Any, key: str) -> list[Any]:
     """A list response, whether bare, under its own key, or under ``data``."""
     if isinstance(body, list):
@@ -146,14 +158,14 @@ def _items(body: Any, key: str) -> list[Any]:
         for name in (key, "data"):
             if isinstance(body.get(name), list):
                 return list(body[name])
-    raise BadRequest(f"unexpected response shape for {key}", code="bad_response")
+    raise InvalidResponse(f"unexpected response shape for {key}")
 
 
 def _parse(model: type[_ModelT], data: Any) -> _ModelT:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise BadRequest(f"unexpected {model.__name__} from Cadence: {exc}", code="bad_response") from exc
+        raise InvalidResponse(f"unexpected {model.__name__} from Cadence: {exc}") from exc
 
 
 class _Requester:
@@ -203,7 +215,7 @@ class _Requester:
                 error = Unavailable(f"Cadence unreachable: {type(exc).__name__}", code="network")
             else:
                 if response.is_success:
-                    return response.json() if response.content else None
+                    return _json(response)
                 error = _error_from(response)
             delay = self._retry_delay(error, attempt, started)
             if delay is None:

@@ -2,6 +2,8 @@
 
 CadenceError                 anything the adapter raises
   InvalidWebhook             a delivery body that is not a Cadence event
+  InvalidResponse            a success answer whose body does not parse: Cadence's fault (or ours), never
+                             the caller's; after a POST, whether the change was made is unknown
   APIError                   Cadence answered with an error status (.status, .code, .message)
     BadRequest               400, or a 422 that is not about the slot (validation)
     Unauthorized             401 / 403: missing, wrong or revoked org key
@@ -18,6 +20,7 @@ __all__ = [
     "APIError",
     "BadRequest",
     "CadenceError",
+    "InvalidResponse",
     "InvalidWebhook",
     "NotFound",
     "RateLimited",
@@ -34,6 +37,11 @@ class CadenceError(Exception):
 
 class InvalidWebhook(CadenceError):
     """A webhook body that does not parse as a Cadence event."""
+
+
+class InvalidResponse(CadenceError):
+    """Cadence answered with success but a body that is not what the API documents (not JSON, another
+    shape): not the caller's fault, so never :class:`BadRequest`; after a POST the change may be made."""
 
 
 class APIError(CadenceError):

@@ -33,8 +33,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.dialog import booking, commands, manage
-from bot.dialog.state import Conversation, OwnedLookup, Pick, PickKind, Retry, Stage, Turn
+from bot.dialog import booking, commands, doubt, manage
+from bot.dialog.state import Attempt, Conversation, OwnedLookup, Pick, PickKind, Retry, Stage, Turn
 from bot.i18n import LANGUAGES, supported, t
 from bot.nlu.commands import CommandKind, detect_command
 from bot.nlu.contact import extract_phone
@@ -44,7 +44,7 @@ from bot.nlu.when import When
 from bot.render import language_of_phone, region_of
 from bot.tenants import TenantDirectory
 from bot.types import Inbound, Outcome, OwnedBooking, Profile, Reply
-from cadence_adapter import RateLimited, Unavailable
+from cadence_adapter import InvalidResponse, RateLimited, Unavailable
 
 __all__ = ["Conversation", "Dialog", "OwnedLookup", "Pick", "PickKind", "Stage"]
 
@@ -81,10 +81,12 @@ class Dialog:
         _notice_language(turn, " ".join(inbound.text[:MAX_TEXT].split()))
         try:
             await self.dispatch(turn)
-        except (Unavailable, RateLimited):
+        except (Unavailable, RateLimited, InvalidResponse):
             # Keep what we had, remember the message, and let "try again" replay it. A "try again" that
             # failed too (before or during its replay) keeps the message it was meant to replay.
             kept = Conversation.model_validate(state) if state else self._fresh(profile, inbound)
+            if inbound.checking:  # a check that could not even start: silent, and planned again
+                return self._check_later(kept, profile, inbound, now)
             kept.language = turn.conv.language  # the apology in the language the customer writes
             command = detect_command(" ".join(inbound.text[:MAX_TEXT].split()), turn.languages)
             if kept.retry is None or command is None or command.kind is not CommandKind.TRY_AGAIN:
@@ -95,14 +97,23 @@ class Dialog:
         replies = tuple(turn.replies)
         if turn.owned or turn.released:
             replies = tuple(reply.model_copy(update={"lasting": True}) for reply in replies)
+        # A reminder for a booking that is gone, or a check still in doubt, says nothing; a customer's
+        # message always gets a reply.
+        silent = inbound.reminder or inbound.checking
         return Outcome(
             state=turn.conv.model_dump(mode="json"),
-            # A reminder for a booking that is gone says nothing; a customer's message always gets a reply.
-            replies=replies or (() if inbound.reminder else (Reply(text=t(turn.lang, "not_understood")),)),
+            replies=replies or (() if silent else (Reply(text=t(turn.lang, "not_understood")),)),
             profile=Profile.model_validate(turn.learned),
             owned=tuple(turn.owned),
             released=tuple(turn.released),
+            jobs=tuple(turn.jobs),
         )
+
+    def _check_later(self, kept: Conversation, profile: Profile, inbound: Inbound, now: datetime) -> Outcome:
+        turn = Turn(conv=kept, profile=profile, inbound=inbound, now=now)
+        if kept.doubt is not None and kept.doubt.key == inbound.checking:
+            doubt.hold(turn, kept.doubt.model_copy(update={"checks": kept.doubt.checks + 1}))
+        return Outcome(state=kept.model_dump(mode="json"), jobs=tuple(turn.jobs))
 
     def _fresh(self, profile: Profile, inbound: Inbound) -> Conversation:
         # Priors, strongest first; what the customer writes then decides (_notice_language).
@@ -128,6 +139,12 @@ class Dialog:
         if inbound.reminder:
             if turn.tenant is not None:
                 await manage.remind(self, turn, inbound.reminder)
+            return
+        if inbound.checking:
+            await doubt.check(self, turn, inbound.checking)
+            return
+        if conv.doubt is not None:  # the booking line waits for Cadence's answer
+            await doubt.waiting(self, turn, " ".join(inbound.text[:MAX_TEXT].split()))
             return
         if (
             turn.tenant
@@ -174,6 +191,13 @@ class Dialog:
         """A message on the booking line about a booking already made ("cancel it", "did that go
         through?", "an hour later"): read there, acted on by the managing path."""
         await manage.in_words(self, turn, intent, when, shift)
+
+    async def resend(self, turn: Turn, attempt: Attempt) -> None:
+        """Send an attempt in doubt again, with its key, and say what became of it."""
+        if attempt.action == "cancel":
+            await manage.send_cancel(self, turn, attempt)
+        else:
+            await booking.send(self, turn, attempt, restore=True)
 
     # -- this chat's bookings ------------------------------------------------------------------
 

@@ -10,14 +10,16 @@ Then slots are offered (paged, other days, a passed date said so), confirmed and
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.dialog import answers, pair
-from bot.dialog.state import Pair, Pick, PickKind, Stage, Turn, options
+from bot.dialog import answers, doubt, pair
+from bot.dialog.doubt import IN_DOUBT
+from bot.dialog.state import Attempt, Pair, Pick, PickKind, Stage, Turn, options
 from bot.i18n import t
 from bot.nlu import daymath
 from bot.nlu.choices import Choice, match_choice, position
@@ -53,11 +55,12 @@ from cadence_adapter import (
     Slot,
     SlotNotOpen,
     SlotTaken,
-    Unavailable,
 )
 
 if TYPE_CHECKING:
     from bot.dialog import Dialog
+
+log = logging.getLogger(__name__)
 
 # -- free text at every booking stage ------------------------------------------------------------
 
@@ -540,11 +543,26 @@ async def _clash(dialog: Dialog, turn: Turn) -> OwnedBooking | None:
         return None
     service = tenant.service(turn.conv.service_id)
     end = slot.end or slot.start + timedelta(minutes=service.duration_minutes if service else 30)
+    client = dialog.directory.keyed(tenant.slug)
     for owned in await dialog.mine(turn):
         theirs = next((s for s in tenant.services if s.name == owned.service_name), None)
-        owned_end = owned.start + timedelta(minutes=theirs.duration_minutes if theirs else 30)
-        if owned.start < end and slot.start < owned_end:
-            return owned
+        length = timedelta(minutes=theirs.duration_minutes if theirs else 30)
+        if not (owned.start < end and slot.start < owned.start + length):
+            continue
+        if client is not None:  # never "you already have" a booking the business cancelled or moved
+            try:
+                booking = await client.get_booking(owned.booking_id)
+            except NotFound:
+                booking = None
+            if booking is None or booking.status == "cancelled":
+                turn.released.append(owned.booking_id)
+                continue
+            if booking.start != owned.start:
+                turn.owned.append(owned.model_copy(update={"start": booking.start}))
+                if not (booking.start < end and slot.start < booking.start + length):
+                    continue
+                return owned.model_copy(update={"start": booking.start})
+        return owned
     return None
 
 
@@ -778,51 +796,80 @@ def _summary(turn: Turn) -> str:
     )
 
 
-def _idempotency_key(turn: Turn) -> str:
-    """Derived from the conversation, the slot and how many bookings it has made: a repeated
-    "yes" or a redelivered message presents the same key, so Cadence answers with the same booking
-    instead of a second one; a new request after a booking is a new key, never the old booking."""
-    conv = turn.conv
-    assert conv.slot is not None
-    parts = [conv.id, conv.service_id or "", conv.practitioner_id or "", conv.slot.start.isoformat()]
-    parts += [conv.target or "", "move" if conv.moving else "book", str(conv.made)]
+def attempt_key(turn: Turn, action: str) -> str:
+    """The idempotency key of what the customer just confirmed: made from the message that confirmed
+    it, so a redelivery of that message (or a turn re-run after a crash) presents the same key and
+    Cadence answers with the booking already made, while any later request, even for the same slot
+    (after a cancel, "book another"), is a new key and never the old booking replayed."""
+    inbound = turn.inbound
+    parts = [turn.conv.id, inbound.channel, inbound.chat_id, inbound.message_id, action]
     return "cb-" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:40]
 
 
 async def book(dialog: Dialog, turn: Turn) -> None:
+    """The customer confirmed: what the summary says is sent to Cadence as one :class:`Attempt`."""
     conv, tenant = turn.conv, turn.tenant
     if tenant is None or conv.slot is None or conv.service_id is None:
         await ask_again(dialog, turn)
         return
-    key = _idempotency_key(turn)
+    if conv.moving and conv.target:
+        if dialog.directory.keyed(tenant.slug) is None or not await dialog.owns(turn, conv.target):
+            turn.say("booking_gone")
+            conv.stage, conv.picks = Stage.BOOKED, ()
+            return
+        attempt = Attempt(
+            action="move",
+            key=attempt_key(turn, "move"),
+            service_id=conv.service_id,
+            start=conv.slot.start,
+            practitioner_id=conv.practitioner_id,
+            target=conv.target,
+        )
+    else:
+        customer = _contact(turn)
+        if customer is None:
+            await advance(dialog, turn)
+            return
+        lead = conv.pair.lead if conv.pair is not None and conv.pair.lead else conv.practitioner_id
+        attempt = Attempt(
+            action="book",
+            key=attempt_key(turn, "book"),
+            service_id=conv.service_id,
+            start=conv.slot.start,
+            practitioner_id=lead,
+            customer=customer,
+        )
+    await send(dialog, turn, attempt)
+
+
+async def send(dialog: Dialog, turn: Turn, attempt: Attempt, *, restore: bool = False) -> None:
+    """Send a booking or a move and say what became of it: made (and what comes with it: the second
+    of a pair, the next service asked for), refused (the nearest open times instead), or in doubt
+    (said so, and asked again later: :mod:`bot.dialog.doubt`). With ``restore`` (sent again after a
+    doubt) the conversation is first put back on the attempt, should it not be there (a second booking
+    of a pair, or a conversation started over)."""
+    conv, tenant = turn.conv, turn.tenant
+    assert tenant is not None
+    on_it = conv.slot is not None and conv.slot.start == attempt.start
+    if restore and not (on_it and conv.service_id == attempt.service_id):
+        conv.service_id, conv.practitioner_id = attempt.service_id, attempt.practitioner_id
+        conv.slot = Slot(start=attempt.start, end=attempt.start)
+        conv.moving, conv.target, conv.pair, conv.also = attempt.action == "move", attempt.target, None, None
     try:
-        if conv.moving and conv.target:
-            client = dialog.directory.keyed(tenant.slug)
-            if client is None or not await dialog.owns(turn, conv.target):
-                turn.say("booking_gone")
-                conv.stage, conv.picks = Stage.BOOKED, ()
-                return
-            booking = await client.reschedule_booking(conv.target, conv.slot.start, idempotency_key=key)
-        else:
-            customer = _contact(turn)
-            if customer is None:
-                await advance(dialog, turn)
-                return
-            lead = conv.pair.lead if conv.pair is not None and conv.pair.lead else conv.practitioner_id
-            booking = await dialog.directory.public(tenant.slug).create_booking(
-                conv.service_id,
-                conv.slot.start,
-                customer,
-                practitioner_id=lead,
-                idempotency_key=key,
-            )
-    except SlotTaken:
-        await _retry_offer(dialog, turn, "slot_taken")
+        booking = await _sent(dialog, turn, attempt)
+    except IN_DOUBT:
+        doubt.hold(turn, attempt)
         return
-    except SlotNotOpen:
-        await _retry_offer(dialog, turn, "slot_not_open")
+    except (SlotTaken, SlotNotOpen) as exc:
+        conv.doubt = None
+        await _retry_offer(dialog, turn, "slot_taken" if isinstance(exc, SlotTaken) else "slot_not_open")
         return
     except NotFound:
+        conv.doubt = None
+        if attempt.action == "move":
+            turn.say("booking_gone")
+            conv.stage, conv.picks, conv.moving, conv.target = Stage.BOOKED, (), False, None
+            return
         dialog.directory.invalidate(tenant.slug)
         conv.service_id = conv.slot = conv.want = None
         conv.moving, conv.target = False, None
@@ -831,14 +878,23 @@ async def book(dialog: Dialog, turn: Turn) -> None:
         await advance(dialog, turn)
         return
     except BadRequest:
+        conv.doubt = None
         conv.email = conv.phone = None
         turn.prompt(Stage.DETAILS, t(turn.lang, "details_refused"), ())
         return
-    second = conv.pair if not conv.moving else None
-    also = conv.also if not conv.moving and second is None else None
+    conv.doubt = None
+    if not _is_the_one(booking, attempt):
+        # An idempotent replay of something else, or of a booking cancelled since: never "booked".
+        log.warning(
+            "Cadence answered %s with %s (%s), not the one sent", attempt.action, booking.id, booking.status
+        )
+        await _retry_offer(dialog, turn, "not_booked")
+        return
+    second = conv.pair if attempt.action == "book" else None
+    also = conv.also if attempt.action == "book" and second is None else None
     _booked(turn, booking)
     if second is not None:
-        await _book_second(dialog, turn, second, key, booking)
+        await _book_second(dialog, turn, second, attempt, booking)
     elif also is not None and tenant.service(also) is not None:
         # The second service asked for: right after the first, same practitioner when free.
         local = (booking.end or booking.start).astimezone(turn.zone)
@@ -855,23 +911,61 @@ async def book(dialog: Dialog, turn: Turn) -> None:
             conv.stage, conv.picks = Stage.BOOKED, ()
 
 
-async def _book_second(dialog: Dialog, turn: Turn, second: Pair, key: str, first: Booking) -> None:
-    """The second booking of a request for two, after the first is made: booked, or said plainly that
-    it could not be, the first kept and offered for cancelling."""
+async def _sent(dialog: Dialog, turn: Turn, attempt: Attempt) -> Booking:
+    """One call to Cadence for ``attempt``, with its key."""
+    assert turn.tenant is not None
+    if attempt.action == "move":
+        client = dialog.directory.keyed(turn.tenant.slug)
+        if client is None or attempt.target is None:
+            raise NotFound("the booking can no longer be managed here")
+        return await client.reschedule_booking(attempt.target, attempt.start, idempotency_key=attempt.key)
+    if attempt.customer is None:
+        raise BadRequest("no customer to book for")
+    return await dialog.directory.public(turn.tenant.slug).create_booking(
+        attempt.service_id,
+        attempt.start,
+        attempt.customer,
+        practitioner_id=attempt.practitioner_id,
+        idempotency_key=attempt.key,
+    )
+
+
+def _is_the_one(booking: Booking, attempt: Attempt) -> bool:
+    """Whether Cadence's answer is the booking asked for: on, at the start sent, for the service sent
+    (and, for a move, the booking moved)."""
+    if booking.status == "cancelled" or booking.start != attempt.start:
+        return False
+    if attempt.action == "move":
+        return booking.id == attempt.target
+    return booking.service_id == attempt.service_id
+
+
+async def _book_second(
+    dialog: Dialog, turn: Turn, second: Pair, first_attempt: Attempt, first: Booking
+) -> None:
+    """The second booking of a request for two, after the first is made: booked, in doubt (said so and
+    asked again later), or said plainly that it could not be, the first kept and offered for cancelling."""
     assert turn.tenant is not None
     customer = _contact(turn) or first.customer
     service = turn.service_name(second.service_id)
+    attempt = Attempt(
+        action="book",
+        key=first_attempt.key + "-2",
+        service_id=second.service_id,
+        start=second.start,
+        practitioner_id=second.practitioner_id,
+        customer=customer,
+    )
     try:
         if customer is None:
             raise SlotNotOpen("no customer for the second booking")
-        booking = await dialog.directory.public(turn.tenant.slug).create_booking(
-            second.service_id,
-            second.start,
-            customer,
-            practitioner_id=second.practitioner_id,
-            idempotency_key=key + "-2",
-        )
-    except (SlotTaken, SlotNotOpen, Unavailable, RateLimited, NotFound, BadRequest):
+        booking = await _sent(dialog, turn, attempt)
+        if not _is_the_one(booking, attempt):
+            raise SlotNotOpen("Cadence answered with another booking")
+    except IN_DOUBT:
+        doubt.hold(turn, attempt)
+        return
+    except (SlotTaken, SlotNotOpen, RateLimited, NotFound, BadRequest):
         turn.conv.target = first.id
         text = t(turn.lang, "second_failed", service=service, when=turn.when(second.start))
         keep_or_cancel = [
@@ -922,7 +1016,6 @@ def _booked(turn: Turn, booking: Booking) -> None:
             )
     _own(turn, booking, service)
     conv.booked, conv.also, conv.party, conv.pair = booking, None, 1, None
-    conv.made += 1
     conv.stage, conv.picks, conv.slots = Stage.BOOKED, (), ()
     conv.slot = conv.want = conv.target = None
     conv.moving = False

@@ -79,7 +79,7 @@ async def refresh(dialog: Dialog, turn: Turn) -> None:
 async def restart(dialog: Dialog, turn: Turn) -> None:
     old = turn.conv
     turn.conv = Conversation(id=old.id + "r", tenant=old.tenant, language=old.language, timezone=old.timezone)
-    turn.conv.greeted, turn.conv.made = old.greeted, old.made
+    turn.conv.greeted = old.greeted
     if old.greeted:
         turn.say("restarted")
     await advance(dialog, turn)

@@ -13,8 +13,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.dialog import doubt
 from bot.dialog.booking import advance, ask_again, parse_request, want_of
-from bot.dialog.state import Pick, PickKind, Stage, Turn
+from bot.dialog.doubt import IN_DOUBT
+from bot.dialog.state import Attempt, Pick, PickKind, Stage, Turn
 from bot.i18n import t
 from bot.nlu.commands import CommandKind
 from bot.nlu.intents import BookingIntent, booking_intent, shift_of
@@ -167,6 +169,10 @@ async def remind(dialog: Dialog, turn: Turn, booking_id: str) -> None:
     if booking_id not in mine:
         return  # cancelled or moved away since the reminder was set
     client = dialog.directory.keyed(turn.tenant.slug)
+    if turn.conv.doubt is not None:  # the line waits for Cadence: remind without offering anything
+        owned = mine[booking_id]
+        turn.say("reminder_plain", service=owned.service_name, when=turn.when(owned.start))
+        return
     if client is None:
         owned = mine[booking_id]
         turn.say("reminder_plain", service=owned.service_name, when=turn.when(owned.start))
@@ -231,17 +237,40 @@ async def ask_cancel(dialog: Dialog, turn: Turn, booking_id: str) -> None:
 
 
 async def cancel(dialog: Dialog, turn: Turn) -> None:
-    conv = turn.conv
-    booking = await _managed(dialog, turn, conv.target or "")
+    booking = await _managed(dialog, turn, turn.conv.target or "")
     if booking is None:
         return
+    attempt = Attempt(
+        action="cancel",
+        key=f"cb-cancel-{booking.id}",  # cancelling is the same act however often it is asked for
+        service_id=booking.service_id,
+        start=booking.start,
+        target=booking.id,
+    )
+    await send_cancel(dialog, turn, attempt)
+
+
+async def send_cancel(dialog: Dialog, turn: Turn, attempt: Attempt) -> None:
+    """Cancel, and say so only once Cadence has: in doubt, it is said so and asked again later."""
+    conv = turn.conv
     client = dialog.directory.keyed(turn.tenant.slug) if turn.tenant else None
-    assert client is not None
-    await client.cancel_booking(booking.id, idempotency_key=f"cb-cancel-{booking.id}")
-    turn.released.append(booking.id)
-    turn.say("cancelled", service=turn.service_name(booking.service_id), when=turn.when(booking.start))
+    try:
+        if client is None or attempt.target is None:
+            raise NotFound("the booking can no longer be managed here")
+        await client.cancel_booking(attempt.target, idempotency_key=attempt.key)
+    except IN_DOUBT:
+        doubt.hold(turn, attempt)
+        return
+    except NotFound:
+        conv.doubt = None
+        turn.say("booking_gone")
+        conv.stage, conv.picks, conv.target = Stage.BOOKED, (), None
+        return
+    conv.doubt = None
+    turn.released.append(attempt.target)
+    turn.say("cancelled", service=turn.service_name(attempt.service_id), when=turn.when(attempt.start))
     conv.stage, conv.picks, conv.target = Stage.BOOKED, (), None
-    if conv.booked is not None and conv.booked.id == booking.id:
+    if conv.booked is not None and conv.booked.id == attempt.target:
         conv.booked = None  # never again "you're booked" for it
 
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -16,10 +16,20 @@ from bot.i18n import t
 from bot.offers import Want
 from bot.render import customer_zone, format_day, format_slot
 from bot.tenants import TenantInfo
-from bot.types import Inbound, Option, OwnedBooking, Profile, Reply
-from cadence_adapter import Booking, Slot
+from bot.types import Inbound, Option, OwnedBooking, PlannedJob, Profile, Reply
+from cadence_adapter import Booking, Customer, Slot
 
-__all__ = ["Conversation", "OwnedLookup", "Pick", "PickKind", "Retry", "Stage", "Turn", "options"]
+__all__ = [
+    "Attempt",
+    "Conversation",
+    "OwnedLookup",
+    "Pick",
+    "PickKind",
+    "Retry",
+    "Stage",
+    "Turn",
+    "options",
+]
 
 
 class Stage(StrEnum):
@@ -90,6 +100,27 @@ class Retry(BaseModel):
     choice: str | None = None
 
 
+class Attempt(BaseModel):
+    """A booking, move or cancel as sent to Cadence, with the idempotency key made when the customer
+    confirmed it. Kept on the conversation while its answer is in doubt (a timeout, a dropped
+    connection, a 5xx or an answer that did not parse): it is sent again, exactly so and with the same
+    key, until Cadence answers, so it is made once or not at all and the customer is told which."""
+
+    action: Literal["book", "move", "cancel"]
+    key: str
+    service_id: str
+    start: datetime
+    """The start booked or moved to; for a cancel, the start of the booking cancelled."""
+    practitioner_id: str | None = None
+    customer: Customer | None = None
+    target: str | None = None
+    """The booking moved or cancelled."""
+    since: datetime | None = None
+    """When the answer was first missed (set once it is in doubt)."""
+    checks: int = 0
+    """How many times Cadence has been asked again since."""
+
+
 class Conversation(BaseModel):
     """Everything the dialog remembers between turns; stored as JSON by the engine."""
 
@@ -131,10 +162,10 @@ class Conversation(BaseModel):
     own_details: bool = False
     """The customer asked to change their details: the name and contact remembered from before are
     not used, so the name asked for is read as one ("Beatriz Costa", not the practitioner Ana Costa)."""
-    made: int = 0
-    """Bookings made in this conversation: part of the idempotency key, so a new request after a
-    booking is a new booking, never the old one replayed."""
     retry: Retry | None = None
+    doubt: Attempt | None = None
+    """A booking, move or cancel whose answer never came: while it is here the booking line waits
+    (:mod:`bot.dialog.doubt`), so nothing is added beside it or told before Cadence answers."""
 
 
 OwnedLookup = Callable[[str, str, str], Awaitable[Sequence[OwnedBooking]]]
@@ -160,6 +191,8 @@ class Turn:
     released: list[str] = field(default_factory=list)
     learned: dict[str, str] = field(default_factory=dict)
     """Profile fields learned this turn (name, email, phone, timezone, language)."""
+    jobs: list[PlannedJob] = field(default_factory=list)
+    """Work for later, committed with the turn (asking Cadence again about an outcome in doubt)."""
     chosen: bool = False
     """A slot was chosen this turn: the next question first says what was understood."""
     written_in: str | None = None
