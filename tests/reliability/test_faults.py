@@ -9,7 +9,9 @@ the served app). The claims:
 - every retry of one logical POST carries the same ``Idempotency-Key``, also across "try again" turns;
 - a booking whose response was lost after Cadence made it is made exactly once;
 - while Cadence stays down the customer gets the catalog's clear apology (not a trace), the conversation
-  state is kept, and "try again" completes the booking once Cadence is back;
+  state is kept, and "try again" completes the booking once Cadence is back; a booking whose answer
+  never came is said to be being checked (it may have been made), and the worker's check, or "try
+  again", completes it with the same key;
 - the bot's HTTP endpoints answer without a 5xx meanwhile (``/healthz`` excepted: it reports the outage
   with 503 by design).
 
@@ -21,7 +23,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +35,8 @@ from bot.config import Settings, TenantConfig
 from bot.engine import TurnResult
 from bot.i18n import t
 from bot.service import Bot, open_bot
-from bot.types import Inbound
+from bot.types import Inbound, Reply
+from bot.worker import Worker
 from cadence_adapter import new_http_client
 from cadence_adapter.sandbox import create_app as create_sandbox
 from cadence_adapter.sandbox.server import serving
@@ -46,6 +50,7 @@ pytestmark = pytest.mark.anyio
 CLIENT_TIMEOUT = httpx.Timeout(0.5)
 BOOKINGS = "/bookings"
 UNAVAILABLE = t("en", "unavailable")
+IN_DOUBT = t("en", "in_doubt_book", service="Haircut", when="Tue 2 Jun, 3:00 PM")
 PAT = "+351912345678"
 
 
@@ -178,7 +183,7 @@ async def test_a_lost_answer_books_exactly_once(
 @pytest.mark.parametrize(
     ("outage", "attempts"),
     [
-        (Fault.error(500), 1),  # not a transient status: no retry, straight to the apology
+        (Fault.error(500), 1),  # not a transient status: no retry, straight to "checking"
         (Fault.error(503), 4),
         (Fault.drop(), 4),
         (Fault.drop(after=True), 4),  # Cadence made the booking; every answer was lost
@@ -186,21 +191,23 @@ async def test_a_lost_answer_books_exactly_once(
     ],
     ids=lambda value: value.label if isinstance(value, Fault) else str(value),
 )
-async def test_an_outage_at_booking_apologises_keeps_the_state_and_try_again_books(
+async def test_an_outage_at_booking_says_it_is_checking_keeps_the_state_and_try_again_books(
     bot: Bot, proxy: ChaosProxy, cadence: str, outage: Fault, attempts: int
 ) -> None:
+    """No answer to the booking: it may have been made, so the customer hears the truth (not confirmed
+    yet, being checked), never "can't reach" nor "booked"; the attempt and its key are kept."""
     await to_confirmation(bot)
     before = bot.store.load("telegram", "555").state
     proxy.down(outage, method="POST", path=BOOKINGS)
 
     result = await say(bot, "yes")
 
-    assert_clear_apology(result)
+    assert said(result) == IN_DOUBT, said(result)
     kept = bot.store.load("telegram", "555").state
     assert kept is not None and before is not None
     assert kept["stage"] == "confirm" and kept["slot"] == before["slot"] and kept["name"] == "Pat Patient"
-    assert kept["retry"]["text"] == "yes", "the message is remembered for try again"
     posts = proxy.seen("POST", BOOKINGS)
+    assert kept["doubt"]["key"] == posts[0].idempotency_key, "the attempt is kept with its key"
     assert len(posts) == attempts, [p.fault for p in posts]
     assert len(bookings(cadence)) == (1 if outage.after else 0)
 
@@ -211,6 +218,69 @@ async def test_an_outage_at_booking_apologises_keeps_the_state_and_try_again_boo
     assert stage(bot) == "booked"
     keys = {p.idempotency_key for p in proxy.seen("POST", BOOKINGS)}
     assert len(keys) == 1 and None not in keys, "one key for the booking, through every retry and turn"
+
+
+async def test_an_answer_after_the_timeout_is_resolved_by_the_worker_and_told(
+    proxy: ChaosProxy, cadence: str, tmp_path: Path
+) -> None:
+    """Cadence makes the booking but answers after the client's timeout: the customer is told it is
+    being checked, the worker asks again with the same key, and the customer is told "booked" once,
+    with the reference of the one booking Cadence has; "my bookings" meanwhile shows it waiting and a
+    second booking is not added beside it."""
+    now = [NOW]
+    settings = Settings(
+        default_tenant="salon", tenants={"salon": TenantConfig(slug="salon", org_api_key=SALON_KEY)}
+    )
+    bot = open_bot(
+        settings,
+        base_url=proxy.url,
+        http=new_http_client(timeout=CLIENT_TIMEOUT),
+        database=str(tmp_path / "bot.db"),
+        clock=lambda: now[0],
+    )
+    try:
+        await to_confirmation(bot)
+        proxy.down(Fault.hang(after=True), method="POST", path=BOOKINGS)
+        assert said(await say(bot, "yes")) == IN_DOUBT
+        [made] = bookings(cadence)
+        listed = said(await say(bot, "my bookings"))
+        assert "no upcoming bookings" not in listed and "still waiting" in listed, listed
+        assert "still waiting" in said(await say(bot, "actually book 6pm instead"))
+        proxy.up()
+        telegram = Recorder()
+        worker = Worker(bot, {"telegram": telegram})
+        await worker.run_once()
+        assert telegram.sent == [], "no check before it is due"
+        now[0] += timedelta(minutes=1)
+        await worker.run_once()
+        assert len(telegram.sent) == 1 and "You're booked" in telegram.sent[0], telegram.sent
+        assert made["id"] in telegram.sent[0] and [b["id"] for b in bookings(cadence)] == [made["id"]]
+        assert [b.booking_id for b in bot.store.owned_bookings("telegram", "555", "salon")] == [made["id"]]
+        now[0] += timedelta(hours=1)
+        await worker.run_once()
+        assert len(telegram.sent) == 1, "resolved: nothing more"
+    finally:
+        await bot.aclose()
+
+
+class Recorder:
+    """A channel that keeps what the worker sends."""
+
+    name = "telegram"
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def routes(self) -> list[Any]:
+        return []
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(self, chat_id: str, replies: Sequence[Reply], *, tenant: str | None = None) -> bool:
+        self.sent += [reply.text for reply in replies]
+        return True
 
 
 async def test_an_outage_before_the_first_answer_keeps_the_message_for_try_again(
@@ -240,15 +310,18 @@ async def test_saying_try_again_while_cadence_is_still_down_loses_nothing(
     if where == "first message":
         proxy.down(Fault.error(503))
         assert_clear_apology(await say(bot, "haircut tomorrow at 3pm"))
+        assert_clear_apology(await say(bot, "try again"))  # too soon: Cadence is still down
+        state = bot.store.load("telegram", "555").state
+        assert state is not None
+        remembered = state["retry"]["text"]
+        assert remembered != "try again", "the message to replay was replaced by the 'try again' itself"
     else:
         await to_confirmation(bot)
         proxy.down(Fault.error(503), method="POST", path=BOOKINGS)
-        assert_clear_apology(await say(bot, "yes"))
-    assert_clear_apology(await say(bot, "try again"))  # too soon: Cadence is still down
-    state = bot.store.load("telegram", "555").state
-    assert state is not None
-    remembered = state["retry"]["text"]
-    assert remembered != "try again", "the message to replay was replaced by the 'try again' itself"
+        assert said(await say(bot, "yes")) == IN_DOUBT
+        assert "still waiting" in said(await say(bot, "try again"))  # too soon: Cadence is still down
+        state = bot.store.load("telegram", "555").state
+        assert state is not None and state["doubt"] is not None, "the attempt is kept"
 
     proxy.up()
     result = await say(bot, "try again")
