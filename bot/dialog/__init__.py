@@ -22,7 +22,8 @@ they are the transitions (``README.md`` beside this file draws them).
 line and asks for the first thing still missing, so a message that fills several steps at once ("a
 haircut with Ana tomorrow at 3pm") skips straight to the first gap. Cadence being unreachable never
 loses the conversation: the step returns the state it was given, remembers the message, and "try
-again" replays it. The state itself is in :mod:`bot.dialog.state`.
+again" replays it; a booking, move or cancel whose answer never came is kept and checked again until
+Cadence answers (:mod:`bot.dialog.doubt`). The state itself is in :mod:`bot.dialog.state`.
 """
 
 from __future__ import annotations
