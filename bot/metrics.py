@@ -5,6 +5,8 @@ What is measured (the names are the ones dashboards already use)::
     cadence_bot_turns_total{channel, result}   counter    inbound messages handled; result ok | error
     cadence_bot_bookings_total{channel}        counter    bookings made or moved through the bot
     cadence_bot_errors_total{kind}             counter    failures, by kind (an exception, a Cadence 5xx, ...)
+    cadence_bot_dead_letters_total{channel}    counter    inbound messages given up on after their attempts
+    cadence_bot_channel_up{channel}            gauge      1 while a channel serves, 0 once disabled at start
     cadence_bot_turn_seconds{channel}          histogram  time to handle one inbound message
     cadence_bot_cadence_seconds                histogram  time of one HTTP request to Cadence
 
@@ -34,6 +36,7 @@ from typing import Literal
 from prometheus_client import (
     CollectorRegistry,
     Counter,
+    Gauge,
     GCCollector,
     Histogram,
     PlatformCollector,
@@ -45,7 +48,12 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 __all__ = ["LATENCY_BUCKETS", "CounterName", "HistogramName", "Metrics", "multiprocess_mode"]
 
-CounterName = Literal["cadence_bot_turns_total", "cadence_bot_bookings_total", "cadence_bot_errors_total"]
+CounterName = Literal[
+    "cadence_bot_turns_total",
+    "cadence_bot_bookings_total",
+    "cadence_bot_errors_total",
+    "cadence_bot_dead_letters_total",
+]
 HistogramName = Literal["cadence_bot_turn_seconds", "cadence_bot_cadence_seconds"]
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -90,7 +98,20 @@ class Metrics:
             "cadence_bot_errors_total": Counter(
                 "cadence_bot_errors_total", "Failures, by kind.", ["kind"], registry=self.registry
             ),
+            "cadence_bot_dead_letters_total": Counter(
+                "cadence_bot_dead_letters_total",
+                "Inbound messages given up on after their attempts (the customer gets an apology).",
+                ["channel"],
+                registry=self.registry,
+            ),
         }
+        self._channel_up = Gauge(
+            "cadence_bot_channel_up",
+            "1 while a channel serves; 0 when it was disabled at start (its credentials failed).",
+            ["channel"],
+            registry=self.registry,
+            multiprocess_mode="max",
+        )
         self._histograms: dict[str, Histogram] = {
             "cadence_bot_turn_seconds": Histogram(
                 "cadence_bot_turn_seconds",
@@ -121,6 +142,10 @@ class Metrics:
         """Record one duration in a histogram's series; the labels as for :meth:`inc`."""
         histogram = self._histograms[name]
         (histogram.labels(**labels) if labels else histogram).observe(seconds)
+
+    def channel_up(self, channel: str, up: bool) -> None:
+        """Record whether ``channel`` serves (it is disabled when its credentials fail at start)."""
+        self._channel_up.labels(channel=channel).set(1 if up else 0)
 
     def value(self, name: CounterName, **labels: str) -> float:
         """A counter's current value in this process: the sum of its series that carry ``labels``

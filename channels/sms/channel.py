@@ -43,6 +43,7 @@ from bot.locks import KeyedLocks
 from bot.service import Bot
 from bot.types import Inbound, Reply
 from channels.bodies import read_limited
+from channels.inbox import InboxOptions, InboxRunner
 from channels.sms.compose import Keyword, compose, keyword
 from channels.sms.gsm import to_gsm
 from channels.sms.rest import Rejected, SmsUnavailable, TwilioSender, Unsubscribed
@@ -72,7 +73,8 @@ class SmsOptions:
     retry_after: timedelta = timedelta(minutes=2)
     """How long a message whose late answer failed (Twilio down) waits in the inbox before another try."""
     max_attempts: int = 5
-    """Tries at a late answer (the turn, then sending it) before the message is given up on."""
+    """Attempts (counted by the store: the first, then each resume) before a message is a dead letter:
+    it leaves the inbox and the customer gets an apology (channels/inbox.py)."""
     max_body: int = 64 * 1024
     """Largest webhook body accepted (an SMS webhook is about 1 KB; MMS adds media URLs)."""
     grace: float = 10.0
@@ -158,10 +160,19 @@ class SmsChannel:
         self._numbers = dict(numbers)
         """Twilio number (E.164) -> tenant slug."""
         self._chats: KeyedLocks[str] = KeyedLocks()
-        self._inflight: set[str] = set()
-        self._failures: dict[str, int] = {}
+        self.inbox = InboxRunner(
+            bot,
+            CHANNEL,
+            InboxOptions(
+                self.options.resume_every,
+                self.options.resume_lease,
+                self.options.retry_after,
+                self.options.max_attempts,
+            ),
+            resume=self._resume_one,
+            send=self._send_apology,
+        )
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._resumer: asyncio.Task[None] | None = None
         if not bot.settings.public_url:
             log.error(
                 "BOT_PUBLIC_URL is not set: POST %s will refuse every message, because the URL Twilio "
@@ -175,20 +186,17 @@ class SmsChannel:
         return [Route(PATH, self.webhook, methods=["POST"])]
 
     async def start(self) -> None:
-        self._resumer = asyncio.create_task(self._resume_loop(), name="sms-resume")
+        self.inbox.start()
 
     async def stop(self) -> None:
-        if self._resumer is not None:
-            self._resumer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._resumer
-            self._resumer = None
+        await self.inbox.stop()
         if self._tasks:
             _, pending = await asyncio.wait(set(self._tasks), timeout=self.options.grace)
             for task in pending:  # still in the inbox: answered after the restart
                 task.cancel()
             if pending:
                 await asyncio.wait(pending)
+        self.inbox.close()
         await asyncio.to_thread(self.sender.close)
 
     async def send(self, chat_id: str, replies: Sequence[Reply], *, tenant: str | None = None) -> bool:
@@ -298,7 +306,7 @@ class SmsChannel:
             language = await self._language(inbound.chat_id, inbound.tenant)
             return _twiml([to_gsm(t(supported(language) or "en", "sms_one_moment"))])
         replies = turn.result()  # a failure here is a 500, and the message stays in the inbox
-        await asyncio.to_thread(self.bot.store.finish_inbound, CHANNEL, inbound.message_id)
+        await self.inbox.finish(inbound.message_id)
         language = await self._language(inbound.chat_id, inbound.tenant)
         return _twiml(compose(replies, language))
 
@@ -309,7 +317,7 @@ class SmsChannel:
         redelivery yields nothing, except when resuming: then the replies were stored but maybe never
         sent, and are sent (at least once beats never); once the customer has written again, only those
         telling of a booking made, moved or cancelled (see :meth:`bot.engine.TurnResult.to_send`)."""
-        self._inflight.add(inbound.message_id)
+        self.inbox.hold(inbound.message_id)
         try:
             async with self._chat(inbound.chat_id):
                 try:
@@ -326,7 +334,7 @@ class SmsChannel:
                     return ()
                 return replies
         finally:
-            self._inflight.discard(inbound.message_id)
+            self.inbox.release(inbound.message_id)
 
     async def _deliver(self, inbound: Inbound, replies: Sequence[Reply]) -> None:
         """A late answer by REST; the message leaves the inbox once it is sent (or can't ever be)."""
@@ -338,57 +346,28 @@ class SmsChannel:
             self.bot.metrics.inc("cadence_bot_errors_total", kind="sms_unavailable")
             await self._failed(inbound)
             return
-        self._failures.pop(inbound.message_id, None)
-        await asyncio.to_thread(self.bot.store.finish_inbound, CHANNEL, inbound.message_id)
+        await self.inbox.finish(inbound.message_id)
 
     async def _failed(self, inbound: Inbound) -> None:
-        """Leave the message in the inbox for another try, unless it has failed too often."""
-        failures = self._failures.get(inbound.message_id, 0) + 1
-        if failures < self.options.max_attempts:
-            self._failures[inbound.message_id] = failures
-            log.info("SMS %s: retried from the inbox (attempt %d failed)", inbound.message_id, failures)
-            self._inflight.discard(inbound.message_id)  # so the sweep does not shorten the wait again
-            wait = partial(
-                self.bot.store.renew_inbound, CHANNEL, [inbound.message_id], lease=self.options.retry_after
-            )
-            await asyncio.to_thread(wait)
-            return
-        self._failures.pop(inbound.message_id, None)
-        log.error("SMS %s: gave up after %d attempts; not answered", inbound.message_id, failures)
-        await asyncio.to_thread(self.bot.store.finish_inbound, CHANNEL, inbound.message_id)
+        """Leave the message in the inbox for another try after ``retry_after``; the store counts the
+        attempts, and after ``max_attempts`` the inbox runner answers it as a dead letter."""
+        log.info("SMS %s: retried from the inbox", inbound.message_id)
+        await self.inbox.retry_later(inbound.message_id)
 
     # -- resuming accepted-but-unanswered messages ------------------------------------------------
 
-    async def _resume_loop(self) -> None:
-        while True:
-            try:
-                if self._inflight:  # still ours: renewed before the lease runs out
-                    renew = partial(
-                        self.bot.store.renew_inbound,
-                        CHANNEL,
-                        sorted(self._inflight),
-                        lease=self.options.resume_lease,
-                    )
-                    await asyncio.to_thread(renew)
-                await self.resume()
-            except Exception:
-                log.exception("resuming SMS messages failed")
-            await asyncio.sleep(self.options.resume_every)
-
     async def resume(self) -> int:
-        """Answer, by REST, the SMS messages accepted but never answered; returns how many it started."""
-        # Leased: another process resuming at the same moment gets other messages, not these.
-        claimed = await asyncio.to_thread(
-            partial(self.bot.store.claim_inbound, channel=CHANNEL, lease=self.options.resume_lease)
-        )
-        started = 0
-        for inbound in claimed:
-            if inbound.channel != CHANNEL or inbound.message_id in self._inflight:
-                continue
-            started += 1
-            log.info("SMS %s: resuming a message accepted before", inbound.message_id)
-            self._spawn(self._turn(inbound, _Late(True), resumed=True))
-        return started
+        """One sweep of the inbox (see :class:`channels.inbox.InboxRunner`): renew the leases held here,
+        apologise for dead letters, and answer by REST the messages accepted but never answered;
+        returns how many it started."""
+        return await self.inbox.sweep()
+
+    def _resume_one(self, inbound: Inbound) -> None:
+        log.info("SMS %s: resuming a message accepted before", inbound.message_id)
+        self._spawn(self._turn(inbound, _Late(True), resumed=True))
+
+    async def _send_apology(self, chat_id: str, replies: Sequence[Reply], tenant: str | None) -> bool:
+        return await self.send(chat_id, replies, tenant=tenant)
 
     # -- helpers ----------------------------------------------------------------------------------
 

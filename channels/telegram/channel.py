@@ -53,6 +53,7 @@ from bot.outbox import outbox_job
 from bot.service import Bot
 from bot.types import Inbound, Reply
 from channels.bodies import BadBody, parse_json_object, read_limited
+from channels.inbox import InboxOptions, InboxRunner
 from channels.telegram.render import Outgoing, render_reply, tapped_text
 from channels.telegram.sender import MAX_WAIT, Pacer, Sender, Sleep, TelegramUnavailable
 from channels.telegram.updates import (
@@ -119,7 +120,8 @@ class TelegramOptions:
     hold: timedelta = timedelta(hours=24)
     """How long replies that could not go out wait in the outbox (a Bot API outage of hours)."""
     max_attempts: int = 5
-    """Attempts (in this process) before an update that keeps failing is dropped from the inbox."""
+    """Attempts (counted by the store: the first, then each resume) before an update is a dead letter:
+    it leaves the inbox and its customer gets an apology (channels/inbox.py)."""
     max_body: int = MAX_BODY
     sleep: Sleep = asyncio.sleep
     """Used for RetryAfter, backoff and pacing waits; tests pass a fast one."""
@@ -146,8 +148,15 @@ class TelegramChannel:
         )
         self._secret = bot.settings.telegram_webhook_secret
         self._tasks: set[asyncio.Task[None]] = set()
-        self._inflight: set[str] = set()
-        self._failures: dict[str, int] = {}
+        self.inbox = InboxRunner(
+            bot,
+            CHANNEL,
+            InboxOptions(
+                options.resume_every, options.resume_lease, options.retry_after, options.max_attempts
+            ),
+            resume=partial(self._start, resumed=True),
+            send=self._send_apology,
+        )
         self._chats: KeyedLocks[str] = KeyedLocks()
         self._turns = asyncio.Semaphore(max(1, options.max_turns))
         self._held: dict[str, datetime] = {}
@@ -181,12 +190,13 @@ class TelegramChannel:
                 self._loops.append(
                     _watched(asyncio.create_task(self._register_webhook(), name="telegram-setup"))
                 )
-        self._loops.append(_watched(asyncio.create_task(self._resume_loop(), name="telegram-resume")))
+        self.inbox.start()
 
     async def stop(self) -> None:
         """Stop polling and sweeping, let turns in progress finish (up to ``grace``), then close.
         What is cancelled stays in the inbox and is resumed by the next start."""
         self._closed = True
+        await self.inbox.stop()
         for task in self._loops:
             task.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
@@ -196,6 +206,7 @@ class TelegramChannel:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        self.inbox.close()
         await self.tg.shutdown()
 
     @property
@@ -323,38 +334,10 @@ class TelegramChannel:
                     break  # fetched again from this update next time
                 offset = update.update_id + 1
 
-    async def _resume_loop(self) -> None:
-        while True:
-            try:
-                await self._renew()
-                await self.resume()
-            except Exception as exc:
-                log.error("telegram resume failed: %s", type(exc).__name__)
-            await asyncio.sleep(self.options.resume_every)
-
-    async def _renew(self) -> None:
-        """Renew the leases on the updates in progress or waiting for a slot here, before they run out."""
-        if self._inflight:
-            waiting = sorted(self._inflight)
-            renew = partial(self.bot.store.renew_inbound, CHANNEL, waiting, lease=self.options.resume_lease)
-            await asyncio.to_thread(renew)
-
     async def resume(self) -> int:
-        """Process the inbox's Telegram updates that nobody is processing; returns how many.
-
-        Leased, so another process resuming at the same moment gets other updates; updates in
-        progress here are skipped by id, so they are not started twice in this process."""
-        claimed = await asyncio.to_thread(
-            partial(self.bot.store.claim_inbound, channel=CHANNEL, lease=self.options.resume_lease)
-        )
-        count = 0
-        for inbound in claimed:
-            if inbound.channel == CHANNEL and inbound.message_id not in self._inflight and not self._closed:
-                self._start(inbound, resumed=True)
-                count += 1
-        if count:
-            log.info("telegram resumed %d stored update(s)", count)
-        return count
+        """One sweep of the inbox (see :class:`channels.inbox.InboxRunner`): renew the leases held here,
+        apologise for dead letters, and process the updates nobody holds; returns how many."""
+        return await self.inbox.sweep()
 
     # -- processing ----------------------------------------------------------------------------------
 
@@ -367,7 +350,7 @@ class TelegramChannel:
     def _start(self, inbound: Inbound, *, resumed: bool) -> None:
         if self._closed:
             return  # stored: the next start resumes it
-        self._inflight.add(inbound.message_id)
+        self.inbox.hold(inbound.message_id)  # leased while it waits for a slot, too
         self._spawn(self._process(inbound, resumed=resumed))
 
     @contextlib.asynccontextmanager
@@ -378,7 +361,8 @@ class TelegramChannel:
             yield
 
     async def _process(self, inbound: Inbound, *, resumed: bool) -> None:
-        done = False
+        done: bool | None = None
+        """True: finished; False: failed, tried again after ``retry_after``; None: cancelled (stop)."""
         tap = tap_of(inbound)  # live, or kept in the inbox with the message: resumed taps are alike
         try:
             # The chat's lock first: a turn holds a slot only once it is next in its chat, so a busy
@@ -402,30 +386,21 @@ class TelegramChannel:
             log.error("telegram update %s not delivered: %s", inbound.message_id, type(exc).__name__)
             self.bot.metrics.inc("cadence_bot_errors_total", kind=f"telegram_{type(exc).__name__}")
             done = True
-        except Exception as exc:
-            failures = self._failures.get(inbound.message_id, 0) + 1
-            self._failures[inbound.message_id] = failures
-            done = failures >= self.options.max_attempts
+        except Exception as exc:  # the store's attempts decide when it becomes a dead letter
+            done = False
             log.error(
-                "telegram update %s failed (%s), attempt %d%s",
-                inbound.message_id,
-                type(exc).__name__,
-                failures,
-                "; dropped" if done else "; kept for resume",
+                "telegram update %s failed (%s); tried again later", inbound.message_id, type(exc).__name__
             )
             self.bot.metrics.inc("cadence_bot_errors_total", kind=f"telegram_{type(exc).__name__}")
         finally:
-            self._inflight.discard(inbound.message_id)
+            if done is None:
+                self.inbox.release(inbound.message_id)  # its lease runs out: the next start resumes it
             if self.options.on_done is not None:
                 self.options.on_done(inbound)
         if done:
-            self._failures.pop(inbound.message_id, None)
-            await asyncio.to_thread(self.bot.store.finish_inbound, CHANNEL, inbound.message_id)
-        elif inbound.message_id in self._failures:  # failed: the next try waits
-            wait = partial(
-                self.bot.store.renew_inbound, CHANNEL, [inbound.message_id], lease=self.options.retry_after
-            )
-            await asyncio.to_thread(wait)
+            await self.inbox.finish(inbound.message_id)
+        elif done is False:
+            await self.inbox.retry_later(inbound.message_id)
 
     async def _answer(self, tap: Tap) -> None:
         """Stop the tapped button's spinner. Best effort: an old callback can no longer be answered."""
@@ -536,6 +511,9 @@ class TelegramChannel:
         self.bot.metrics.inc("cadence_bot_errors_total", kind="telegram_outboxed")
         if chat_id in self._held:  # the chat's next queued replies are due just after these: in order
             self._held[chat_id] = max(self._held[chat_id], job.run_at) + _NEXT_IN_LINE
+
+    async def _send_apology(self, chat_id: str, replies: Sequence[Reply], tenant: str | None) -> bool:
+        return await self.send(chat_id, replies, tenant=tenant)
 
     async def send(self, chat_id: str, replies: Sequence[Reply], *, tenant: str | None = None) -> bool:
         """Messages the customer did not ask for (notifications, reminders), rendered like replies.
