@@ -46,6 +46,7 @@ from bot.types import Channel, Inbound, Outcome, OwnedBooking, Reply
 from cadence_adapter import (
     Booking,
     CadenceError,
+    InvalidResponse,
     NotFound,
     Unauthorized,
     WebhookEvent,
@@ -266,7 +267,7 @@ class Worker:
             return None
         try:
             current = await client.get_booking(booking.id)
-        except (NotFound, Unauthorized) as exc:
+        except (NotFound, Unauthorized, InvalidResponse) as exc:
             log.warning(
                 "booking %s could not be re-read (%s); the event is used", booking.id, type(exc).__name__
             )
