@@ -65,23 +65,59 @@ def configured_channels(bot: Bot, *, telegram_polling: bool = False) -> list[Cha
 
 
 async def _healthz(request: Request) -> Response:
-    """Ready when the database answers and Cadence does; 503 says which one did not."""
+    """Liveness: the process serves HTTP. Cheap, and touching nothing outside it, so a slow Cadence or a
+    full disk never gets a live process restarted (that is what ``/readyz`` reports)."""
+    return JSONResponse({"status": "ok"})
+
+
+async def _readyz(request: Request) -> Response:
+    """Readiness: the database takes a durable write (a full disk or a read-only file fails it; reading
+    alone would not notice) and Cadence answers; 503 says which did not, in a word. A channel disabled at
+    start (its credentials failed) is listed but does not fail readiness: the other channels and
+    Cadence's webhook still serve, and taking the whole process out of rotation would stop them too."""
     bot: Bot = request.app.state.bot
     checks: dict[str, str] = {}
     try:
-        await asyncio.to_thread(bot.store.load, "healthz", "healthz")
+        await asyncio.to_thread(bot.store.check_writable)
         checks["database"] = "ok"
-    except Exception as exc:  # any failure means "not ready"; the kind is enough to act on
-        checks["database"] = type(exc).__name__
+    except Exception as exc:  # the kind is enough to act on; the message may quote a path
+        checks["database"] = _reason(exc)
     try:
         response = await bot.http.get(bot.directory.base_url.rstrip("/") + "/", timeout=3.0)
         checks["cadence"] = "ok" if response.status_code < 500 else f"status {response.status_code}"
     except Exception as exc:
         checks["cadence"] = type(exc).__name__
-    healthy = all(value == "ok" for value in checks.values())
-    return JSONResponse(
-        {"status": "ok" if healthy else "degraded", **checks}, status_code=200 if healthy else 503
-    )
+    ready = all(value == "ok" for value in checks.values())
+    disabled: dict[str, str] = request.app.state.disabled
+    body: dict[str, object] = {"status": "ok" if ready else "unavailable", **checks}
+    if disabled:
+        body["disabled_channels"] = dict(disabled)
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+def _reason(exc: BaseException) -> str:
+    """A short, safe reason: the exception's kind, and SQLite's own words for a full or read-only disk."""
+    text = str(exc)
+    for known in ("database or disk is full", "attempt to write a readonly database", "disk I/O error"):
+        if known in text:
+            return f"{type(exc).__name__}: {known}"
+    return type(exc).__name__
+
+
+async def _start_channel(channel: Channel, bot: Bot, disabled: dict[str, str]) -> bool:
+    """Start one channel; one whose start fails (a revoked Telegram token: getMe answers 401) is
+    logged, counted (``cadence_bot_channel_up`` 0) and left disabled, so the others keep serving."""
+    try:
+        await channel.start()
+    except Exception as exc:
+        reason = _reason(exc) if not isinstance(exc, RuntimeError) else str(exc)[:120]
+        log.error("channel %s disabled: its start failed (%s)", channel.name, reason)
+        bot.metrics.channel_up(channel.name, False)
+        bot.metrics.inc("cadence_bot_errors_total", kind=f"{channel.name}_start")
+        disabled[channel.name] = reason
+        return False
+    bot.metrics.channel_up(channel.name, True)
+    return True
 
 
 def _metrics_endpoint(token: str | None) -> Callable[[Request], Awaitable[Response]]:
@@ -171,8 +207,8 @@ def create_app(
         side: tuple[uvicorn.Server, asyncio.Task[None]] | None = None
         try:
             for channel in channels:
-                await channel.start()
-                started.append(channel)
+                if await _start_channel(channel, bot, app.state.disabled):
+                    started.append(channel)
             if run_worker:
                 await worker.start()
             if metrics_socket is not None:
@@ -202,6 +238,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/healthz", _healthz, methods=["GET"]),
+            Route("/readyz", _readyz, methods=["GET"]),
             *metrics_routes,
             *webhook_routes(bot, worker),
             *(route for channel in channels for route in channel.routes()),
@@ -212,6 +249,7 @@ def create_app(
     app.state.bot = bot
     app.state.channels = {channel.name: channel for channel in channels}
     app.state.worker = worker
+    app.state.disabled = {}  # channel name -> why its start failed (GET /readyz lists them)
     return app
 
 

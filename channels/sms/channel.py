@@ -275,8 +275,6 @@ class SmsChannel:
             log.info("SMS %s from an opted-out number: not answered (Twilio would block it)", sid)
             return _twiml([])
 
-        if texted:  # durable before the message is: any process, after any restart, answers from it
-            await asyncio.to_thread(self.bot.store.set_reply_from, CHANNEL, chat_id, texted)
         inbound = Inbound(
             channel=CHANNEL,
             chat_id=chat_id,
@@ -285,12 +283,28 @@ class SmsChannel:
             sender_phone=phone,
             tenant=self._numbers.get(texted),
         )
-        enqueue = partial(self.bot.store.enqueue_inbound, inbound, lease=self.options.resume_lease)
-        fresh = await asyncio.to_thread(enqueue)
+        try:
+            fresh = await self._store(inbound, texted)
+        except Exception as exc:
+            # Twilio does not retry a 500: the text would be lost without a word. The customer hears
+            # that it failed and to try again instead (a full disk, a database down); logged, counted.
+            log.error("SMS %s not stored (%s); the customer is asked to try again", sid, type(exc).__name__)
+            self.bot.metrics.inc("cadence_bot_errors_total", kind="sms_store")
+            tenant = self.bot.settings.tenant(inbound.tenant) if inbound.tenant else None
+            language = supported(tenant.language if tenant else None) or self.bot.settings.default_language
+            return _twiml([to_gsm(t(language, "went_wrong"))])
         if not fresh:
             log.info("SMS %s redelivered: already answered or being answered", sid)
             return _twiml([])
         return await self._answer(inbound)
+
+    async def _store(self, inbound: Inbound, texted: str) -> bool:
+        """Keep the number texted (durable before the message is: any process, after any restart,
+        answers from it) and the message; False for a redelivery."""
+        if texted:
+            await asyncio.to_thread(self.bot.store.set_reply_from, CHANNEL, inbound.chat_id, texted)
+        enqueue = partial(self.bot.store.enqueue_inbound, inbound, lease=self.options.resume_lease)
+        return bool(await asyncio.to_thread(enqueue))
 
     async def _answer(self, inbound: Inbound) -> Response:
         """The turn's messages as TwiML if it finishes within the budget; else "One moment..." now,

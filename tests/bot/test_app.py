@@ -18,19 +18,22 @@ from cadence_adapter.sandbox.server import serving
 from tests.conftest import NOW, salon_seed
 
 
-def test_healthz_and_metrics_over_http() -> None:
+def test_healthz_readyz_and_metrics_over_http() -> None:
     with serving(create_sandbox(seed=salon_seed(), clock=lambda: NOW)) as cadence:
         bot = open_bot(Settings(default_tenant="salon"), base_url=cadence, database=":memory:")
         with serving(create_app(bot, [])) as url:
-            health = httpx.get(f"{url}/healthz")
-            assert health.status_code == 200 and health.json()["cadence"] == "ok"
+            assert httpx.get(f"{url}/healthz").status_code == 200
+            ready = httpx.get(f"{url}/readyz")
+            assert ready.status_code == 200 and ready.json()["cadence"] == "ok"
             metrics = httpx.get(f"{url}/metrics")
             assert metrics.status_code == 200 and "# TYPE cadence_bot_turns_total counter" in metrics.text
     bot = open_bot(Settings(), base_url="http://127.0.0.1:9", database=":memory:")
     with serving(create_app(bot, [])) as url:
         health = httpx.get(f"{url}/healthz")
-    body = health.json()
-    assert health.status_code == 503 and body["database"] == "ok" and body["cadence"] != "ok"
+        ready = httpx.get(f"{url}/readyz")
+    assert health.status_code == 200, "liveness does not depend on Cadence"
+    body = ready.json()
+    assert ready.status_code == 503 and body["database"] == "ok" and body["cadence"] != "ok"
 
 
 def test_freeze_gc_freezes_what_start_up_left_alive() -> None:
