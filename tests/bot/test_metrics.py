@@ -129,7 +129,7 @@ async def test_a_token_guards_metrics_and_nothing_else() -> None:
     assert "cadence_bot" not in refused[0].text
     assert [r.status_code for r in allowed] == [200, 200]
     assert "cadence_bot_turns_total" in allowed[0].text
-    assert health.status_code == 503  # unauthenticated as before: only /metrics takes the token
+    assert health.status_code == 200  # liveness, unauthenticated as before: only /metrics takes the token
 
 
 def listening() -> socket.socket:
