@@ -32,7 +32,9 @@ WORKDIR /data
 USER 10001:10001
 
 EXPOSE 8080
-# /healthz is 200 when the database and Cadence answer, 503 (an HTTPError here) when either does not.
+# /healthz is liveness: 200 while the process serves (an HTTPError or no answer here otherwise), so an
+# outage of Cadence does not get a healthy bot restarted; /readyz (database writable, Cadence answering) is
+# for a load balancer.
 # It follows the default CMD's port: change both if you serve on another.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
     CMD ["python", "-c", \

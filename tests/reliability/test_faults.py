@@ -12,8 +12,8 @@ the served app). The claims:
   state is kept, and "try again" completes the booking once Cadence is back; a booking whose answer
   never came is said to be being checked (it may have been made), and the worker's check, or "try
   again", completes it with the same key;
-- the bot's HTTP endpoints answer without a 5xx meanwhile (``/healthz`` excepted: it reports the outage
-  with 503 by design).
+- the bot's HTTP endpoints answer without a 5xx meanwhile (``/readyz`` excepted: it reports the outage
+  with 503 by design; ``/healthz``, liveness, stays 200).
 
 The bot's HTTP client times out after 0.5 s and the retry policy is the production one (4 attempts,
 jittered backoff of at most 0.2/0.4/0.8 s), so the whole file stays well under 30 s.
@@ -404,8 +404,9 @@ def test_the_endpoints_answer_without_5xx_while_cadence_is_down(
         proxy.down(Fault.drop())
         assert UNAVAILABLE.replace("“", '"').replace("”", '"') in sms("a haircut tomorrow at 3pm")
         assert telegram("a haircut tomorrow at 3pm") == [UNAVAILABLE]
-        health = httpx.get(f"{served.url}/healthz", timeout=10)
-        assert health.status_code == 503 and health.json()["cadence"] != "ok", "the outage is reported"
+        assert httpx.get(f"{served.url}/healthz", timeout=10).status_code == 200, "alive all the same"
+        ready = httpx.get(f"{served.url}/readyz", timeout=10)
+        assert ready.status_code == 503 and ready.json()["cadence"] != "ok", "the outage is reported"
         metrics = httpx.get(f"{served.url}/metrics", timeout=10)
         statuses.append(("metrics", metrics.status_code))
         assert "cadence_bot_turns_total" in metrics.text
@@ -413,7 +414,7 @@ def test_the_endpoints_answer_without_5xx_while_cadence_is_down(
         proxy.up()
         assert "What name should I put the booking under?" in sms("try again")
         assert any("What name should I put" in text for text in telegram("try again"))
-        assert httpx.get(f"{served.url}/healthz", timeout=10).status_code == 200
+        assert httpx.get(f"{served.url}/readyz", timeout=10).status_code == 200
 
     assert all(status < 500 for _, status in statuses), statuses
     assert fake_twilio.messages == [], "every SMS answer went back in time, as TwiML"
