@@ -89,7 +89,10 @@ class Engine:
                 )
             except Exception as exc:
                 _log_failure(inbound, exc)
-                replies = (self._fallback(inbound),)  # and the old state stays as it was
+                # The old state stays as it was. A turn the bot started (a reminder, a check) says nothing:
+                # the customer asked nothing, and "please try again" would make no sense to them.
+                bot_started = inbound.reminder or inbound.checking
+                replies = () if bot_started else (self._fallback(inbound),)
                 fresh = await anyio.to_thread.run_sync(
                     partial(self._store.record_processed, *ids, replies, now=now)
                 )

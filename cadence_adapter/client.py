@@ -205,6 +205,9 @@ class _Requester:
         url = self.root + path
         started = time.monotonic()
         attempt = 0
+        # A POST attempt whose outcome is unknown (no answer, a 5xx): a later 429 says nothing of it, so
+        # the caller hears of the doubt, never of the 429 alone (which would mean "nothing was made").
+        missed: Unavailable | None = None
         while True:
             error: CadenceError
             try:
@@ -217,9 +220,11 @@ class _Requester:
                 if response.is_success:
                     return _json(response)
                 error = _error_from(response)
+            if method == "POST" and isinstance(error, Unavailable):
+                missed = error
             delay = self._retry_delay(error, attempt, started)
             if delay is None:
-                raise error
+                raise missed if missed is not None and isinstance(error, RateLimited) else error
             await self.sleep(delay)
             attempt += 1
 

@@ -45,7 +45,7 @@ from bot.nlu.when import When
 from bot.render import language_of_phone, region_of
 from bot.tenants import TenantDirectory
 from bot.types import Inbound, Outcome, OwnedBooking, Profile, Reply
-from cadence_adapter import InvalidResponse, RateLimited, Unavailable
+from cadence_adapter import CadenceError, InvalidResponse, RateLimited, Unavailable
 
 __all__ = ["Conversation", "Dialog", "OwnedLookup", "Pick", "PickKind", "Stage"]
 
@@ -82,19 +82,22 @@ class Dialog:
         _notice_language(turn, " ".join(inbound.text[:MAX_TEXT].split()))
         try:
             await self.dispatch(turn)
-        except (Unavailable, RateLimited, InvalidResponse):
+        except CadenceError as exc:
+            kept = Conversation.model_validate(state) if state else self._fresh(profile, inbound)
+            if inbound.checking:  # a check that could not ask, or met a refusal nothing expected
+                return self._check_later(kept, profile, inbound, now)
+            if not isinstance(exc, (Unavailable, RateLimited, InvalidResponse)):
+                raise
             # Keep what we had, remember the message, and let "try again" replay it. A "try again" that
             # failed too (before or during its replay) keeps the message it was meant to replay.
-            kept = Conversation.model_validate(state) if state else self._fresh(profile, inbound)
-            if inbound.checking:  # a check that could not even start: silent, and planned again
-                return self._check_later(kept, profile, inbound, now)
             kept.language = turn.conv.language  # the apology in the language the customer writes
             command = detect_command(" ".join(inbound.text[:MAX_TEXT].split()), turn.languages)
             if kept.retry is None or command is None or command.kind is not CommandKind.TRY_AGAIN:
                 kept.retry = Retry(text=inbound.text[:MAX_TEXT], choice=inbound.choice)
             apology = Reply(text=t(kept.language, "unavailable"))
             return Outcome(state=kept.model_dump(mode="json"), replies=(apology,))
-        turn.conv.retry = None
+        if not (inbound.checking or inbound.reminder):  # the customer said something new
+            turn.conv.retry = None
         replies = tuple(turn.replies)
         if turn.owned or turn.released:
             replies = tuple(reply.model_copy(update={"lasting": True}) for reply in replies)
@@ -112,9 +115,10 @@ class Dialog:
 
     def _check_later(self, kept: Conversation, profile: Profile, inbound: Inbound, now: datetime) -> Outcome:
         turn = Turn(conv=kept, profile=profile, inbound=inbound, now=now)
-        if kept.doubt is not None and kept.doubt.key == inbound.checking:
-            doubt.hold(turn, kept.doubt.model_copy(update={"checks": kept.doubt.checks + 1}))
-        return Outcome(state=kept.model_dump(mode="json"), jobs=tuple(turn.jobs))
+        doubt.check_later(turn)
+        return Outcome(
+            state=turn.conv.model_dump(mode="json"), replies=tuple(turn.replies), jobs=tuple(turn.jobs)
+        )
 
     def _fresh(self, profile: Profile, inbound: Inbound) -> Conversation:
         # Priors, strongest first; what the customer writes then decides (_notice_language).
@@ -131,10 +135,14 @@ class Dialog:
     async def dispatch(self, turn: Turn) -> None:
         """One inbound, to the handler it is for; "try again" comes back here with the message it replays."""
         inbound = turn.inbound
-        tenant_slug = inbound.tenant or turn.conv.tenant or self.default_tenant
-        if tenant_slug and not await commands.use_tenant(
-            self, turn, tenant_slug, from_channel=bool(inbound.tenant)
-        ):
+        # A check is about the business of the attempt in doubt, and while one is in doubt the chat stays
+        # with its business (a deep link to another waits until Cadence has answered).
+        stays = inbound.checking is not None or turn.conv.doubt is not None
+        tenant_slug = (
+            (turn.conv.tenant if stays else inbound.tenant) or turn.conv.tenant or self.default_tenant
+        )
+        from_channel = bool(inbound.tenant) and not stays
+        if tenant_slug and not await commands.use_tenant(self, turn, tenant_slug, from_channel=from_channel):
             return
         conv = turn.conv  # after use_tenant: a new business means a new conversation
         if inbound.reminder:
@@ -142,7 +150,7 @@ class Dialog:
                 await manage.remind(self, turn, inbound.reminder)
             return
         if inbound.checking:
-            await doubt.check(self, turn, inbound.checking)
+            await doubt.check(self, turn)
             return
         if conv.doubt is not None:  # the booking line waits for Cadence's answer
             await doubt.waiting(self, turn, " ".join(inbound.text[:MAX_TEXT].split()))

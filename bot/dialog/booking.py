@@ -48,6 +48,7 @@ from bot.types import OwnedBooking, Profile, Reply
 from cadence_adapter import (
     BadRequest,
     Booking,
+    CadenceClient,
     CadenceError,
     Customer,
     NotFound,
@@ -550,20 +551,24 @@ async def _clash(dialog: Dialog, turn: Turn) -> OwnedBooking | None:
         if not (owned.start < end and slot.start < owned.start + length):
             continue
         if client is not None:  # never "you already have" a booking the business cancelled or moved
-            try:
-                booking = await client.get_booking(owned.booking_id)
-            except NotFound:
-                booking = None
-            if booking is None or booking.status == "cancelled":
-                turn.released.append(owned.booking_id)
+            booking = await still_on(client, owned.booking_id)
+            if booking is None:
+                turn.released.append(owned.booking_id)  # a cancel is final: forget it here too
                 continue
-            if booking.start != owned.start:
-                turn.owned.append(owned.model_copy(update={"start": booking.start}))
-                if not (booking.start < end and slot.start < booking.start + length):
-                    continue
-                return owned.model_copy(update={"start": booking.start})
+            if not (booking.start < end and slot.start < booking.start + length):
+                continue
+            return owned.model_copy(update={"start": booking.start})
         return owned
     return None
+
+
+async def still_on(client: CadenceClient, booking_id: str) -> Booking | None:
+    """The booking as Cadence has it now; None when it is cancelled or gone."""
+    try:
+        booking = await client.get_booking(booking_id)
+    except NotFound:
+        return None
+    return booking if booking.status != "cancelled" else None
 
 
 def _name(turn: Turn) -> str | None:
@@ -824,6 +829,8 @@ async def book(dialog: Dialog, turn: Turn) -> None:
             start=conv.slot.start,
             practitioner_id=conv.practitioner_id,
             target=conv.target,
+            service_name=turn.service_name(),
+            business=tenant.org.name,
         )
     else:
         customer = _contact(turn)
@@ -838,6 +845,8 @@ async def book(dialog: Dialog, turn: Turn) -> None:
             start=conv.slot.start,
             practitioner_id=lead,
             customer=customer,
+            service_name=turn.service_name(),
+            business=tenant.org.name,
         )
     await send(dialog, turn, attempt)
 
@@ -955,6 +964,8 @@ async def _book_second(
         start=second.start,
         practitioner_id=second.practitioner_id,
         customer=customer,
+        service_name=service,
+        business=turn.tenant.org.name,
     )
     try:
         if customer is None:
@@ -1015,12 +1026,8 @@ def _booked(turn: Turn, booking: Booking) -> None:
                 {k: v for k, v in booking.customer.model_dump().items() if isinstance(v, str) and v}
             )
     _own(turn, booking, service)
-    conv.booked, conv.also, conv.party, conv.pair = booking, None, 1, None
-    conv.stage, conv.picks, conv.slots = Stage.BOOKED, (), ()
-    conv.slot = conv.want = conv.target = None
-    conv.moving = False
-    conv.service_id = conv.practitioner_id = None
-    conv.practitioner_asked = False
+    conv.booked = booking
+    conv.clear_line()
 
 
 async def _retry_offer(dialog: Dialog, turn: Turn, reason: str) -> None:

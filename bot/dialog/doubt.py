@@ -15,24 +15,28 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
-from bot.dialog.state import Attempt, Stage, Turn
-from bot.i18n import t
+from bot.dialog.state import Attempt, Turn
+from bot.i18n import supported, t
 from bot.nlu.commands import CommandKind, detect_command
 from bot.nlu.intents import BookingIntent, booking_intent
-from bot.types import PlannedJob, Reply
-from cadence_adapter import InvalidResponse, RateLimited, Unavailable
+from bot.render import zone_city
+from bot.types import Inbound, PlannedJob, Reply
+from cadence_adapter import APIError, InvalidResponse, RateLimited, Unavailable
 
 if TYPE_CHECKING:
     from bot.dialog import Dialog
 
-__all__ = ["GIVE_UP_AFTER", "IN_DOUBT", "check", "hold", "waiting"]
+__all__ = ["GIVE_UP_AFTER", "IN_DOUBT", "check", "check_later", "hold", "waiting"]
 
 IN_DOUBT = (Unavailable, InvalidResponse)
 """What leaves a change's outcome unknown: no answer, a server error, an answer that does not parse."""
 FIRST_CHECK = timedelta(seconds=20)
 LONGEST_WAIT = timedelta(minutes=10)
-GIVE_UP_AFTER = timedelta(hours=24)
+GIVE_UP_AFTER = timedelta(hours=12)
+"""Cadence does not say how long it keeps an idempotency key; a day is the usual (Stripe's), so resending
+stops well within it: a resend after the key is forgotten could make a second booking."""
 
 
 def hold(turn: Turn, attempt: Attempt) -> None:
@@ -42,54 +46,90 @@ def hold(turn: Turn, attempt: Attempt) -> None:
     conv.doubt = attempt.model_copy(update={"since": attempt.since or turn.now})
     if news:
         turn.replies.append(Reply(text=_about(turn, conv.doubt, f"in_doubt_{attempt.action}")))
-    wait = min(LONGEST_WAIT, FIRST_CHECK * 2 ** min(conv.doubt.checks, 10))
-    again = turn.inbound.model_copy(
-        update={
-            "message_id": f"check:{attempt.key}:{conv.doubt.checks}",
-            "text": "",
-            "choice": None,
-            "contact_phone": None,
-            "reminder": None,
-            "checking": attempt.key,
-            "tenant": conv.tenant,
-        }
+    _plan_check(turn, conv.doubt)
+
+
+def _plan_check(turn: Turn, attempt: Attempt) -> None:
+    """The next check: a turn the bot starts, named after the attempt and how often it was asked, so
+    only the latest planned check runs (a "try again" meanwhile plans its own)."""
+    wait = min(LONGEST_WAIT, FIRST_CHECK * 2 ** min(attempt.checks, 10))
+    inbound = turn.inbound
+    again = Inbound(
+        channel=inbound.channel,
+        chat_id=inbound.chat_id,
+        message_id=_check_id(attempt),
+        checking=attempt.key,
+        # what the customer's zone and language are read from (an SMS customer's zone: their number)
+        sender_phone=inbound.sender_phone,
+        language=inbound.language,
+        timezone=inbound.timezone,
     )
     turn.jobs.append(
         PlannedJob(
             key=again.message_id,
             kind="turn",
             run_at=turn.now + wait,
-            payload={"inbound": again.model_dump(mode="json")},
+            payload={"inbound": again.model_dump(mode="json", exclude_defaults=True)},
         )
     )
 
 
-async def check(dialog: Dialog, turn: Turn, key: str) -> None:
-    """A bot-started turn: ask Cadence again about the attempt with ``key``; silent when it was answered
-    since (a customer's "try again", an earlier check) or is still in doubt."""
+def _check_id(attempt: Attempt) -> str:
+    return f"check:{attempt.key}:{attempt.checks}"
+
+
+async def check(dialog: Dialog, turn: Turn) -> None:
+    """A bot-started turn: ask Cadence again about the attempt in doubt; silent when it was answered
+    since, when a later check was planned (this one is stale), or when it is still in doubt."""
     attempt = turn.conv.doubt
-    if attempt is None or attempt.key != key:
+    if attempt is None or turn.inbound.message_id != _check_id(attempt):
         return
     await _ask_again(dialog, turn, attempt)
 
 
+def check_later(turn: Turn) -> None:
+    """A check that could not ask (the business could not be loaded, or Cadence refused in a way no
+    handler expected): counted, and planned again, or given up when overdue."""
+    attempt = turn.conv.doubt
+    if attempt is None or turn.inbound.message_id != _check_id(attempt):
+        return
+    counted = attempt.model_copy(update={"checks": attempt.checks + 1})
+    turn.conv.doubt = counted
+    _plan_check(turn, counted)
+    _give_up_if_overdue(turn)
+
+
 async def waiting(dialog: Dialog, turn: Turn, text: str) -> None:
     """A customer's message while an outcome is in doubt: "try again" asks Cadence at once, "my bookings"
-    (or "did it go through?") lists the bookings with this one as waiting, anything else is answered with
-    where things stand; the booking line resumes once Cadence has answered."""
+    (or "did it go through?") lists the bookings and says where this one stands, help, language and
+    time zone work; anything else (a new request, a tapped option) hears where things stand: the
+    booking line resumes once Cadence has answered."""
     attempt = turn.conv.doubt
     assert attempt is not None
     command = detect_command(text, turn.languages) if text else None
     kind = command.kind if command is not None else None
     if kind is CommandKind.TRY_AGAIN:
         await _ask_again(dialog, turn, attempt)
-        if turn.conv.doubt is not None:
-            turn.replies.append(Reply(text=_about(turn, turn.conv.doubt, "still_checking")))
-        return
-    listing = kind in (CommandKind.MY_BOOKINGS, CommandKind.CANCEL_BOOKING, CommandKind.MOVE_BOOKING)
-    if listing or (text and booking_intent(text, turn.languages) is BookingIntent.CHECK):
-        await _list(dialog, turn, attempt)
-    turn.replies.append(Reply(text=_about(turn, attempt, "still_checking")))
+        if turn.conv.doubt is None:
+            return
+    elif kind in (CommandKind.MY_BOOKINGS, CommandKind.CANCEL_BOOKING, CommandKind.MOVE_BOOKING) or (
+        text and booking_intent(text, turn.languages) is BookingIntent.CHECK
+    ):
+        await _list(dialog, turn)
+    elif kind is CommandKind.HELP:
+        turn.say("help", example=t(turn.lang, "help_example"))
+    elif command is not None and kind is CommandKind.LANGUAGE and (language := supported(command.argument)):
+        turn.conv.language, turn.conv.language_chosen = language, True
+        turn.learned["language"] = language
+        turn.say("language_set")
+    elif command is not None and kind is CommandKind.TIMEZONE and command.argument:
+        turn.conv.timezone = turn.learned["timezone"] = command.argument
+        turn.say("timezone_set", city=zone_city(ZoneInfo(command.argument), turn.lang))
+    # A tapped option did nothing: said so, so the channel leaves its message as it was.
+    tapped = turn.inbound.choice is not None
+    held = turn.conv.doubt
+    assert held is not None
+    turn.replies.append(Reply(text=_about(turn, held, "still_checking"), expired=tapped))
 
 
 async def _ask_again(dialog: Dialog, turn: Turn, attempt: Attempt) -> None:
@@ -97,19 +137,35 @@ async def _ask_again(dialog: Dialog, turn: Turn, attempt: Attempt) -> None:
     turn.conv.doubt = asked
     try:
         await dialog.resend(turn, asked)
-    except RateLimited:  # Cadence answered "not now": nothing was made, ask again later
+    except RateLimited:  # "not now" (the client raises a missed answer over it): ask again later
         hold(turn, asked)
+    except APIError:  # refused (a revoked key...): says nothing of the first try, and asking won't either
+        _give_up(turn)
+        return
+    _give_up_if_overdue(turn)
+
+
+def _give_up_if_overdue(turn: Turn) -> None:
+    """Still no answer after :data:`GIVE_UP_AFTER`: stop asking and say so plainly."""
     held = turn.conv.doubt
     if held is not None and held.since is not None and turn.now - held.since >= GIVE_UP_AFTER:
-        turn.jobs.clear()
-        turn.conv.doubt = None
-        turn.conv.stage, turn.conv.picks = Stage.BOOKED, ()
-        business = turn.tenant.org.name if turn.tenant else ""
-        turn.replies.append(Reply(text=_about(turn, held, "doubt_gave_up", business=business), lasting=True))
+        _give_up(turn)
 
 
-async def _list(dialog: Dialog, turn: Turn, attempt: Attempt) -> None:
-    """This chat's bookings as plain lines (nothing to tap while the line waits), then the one in doubt."""
+def _give_up(turn: Turn) -> None:
+    held = turn.conv.doubt
+    if held is None:
+        return
+    turn.jobs[:] = [job for job in turn.jobs if job.kind != "turn"]
+    turn.conv.doubt = None
+    turn.conv.clear_line()
+    business = turn.tenant.org.name if turn.tenant else held.business
+    turn.replies.append(Reply(text=_about(turn, held, "doubt_gave_up", business=business), lasting=True))
+
+
+async def _list(dialog: Dialog, turn: Turn) -> None:
+    """This chat's bookings as plain lines (nothing to tap while the line waits); where the one in doubt
+    stands is said after them."""
     if turn.tenant is None:
         return
     lines = [
@@ -121,5 +177,5 @@ async def _list(dialog: Dialog, turn: Turn, attempt: Attempt) -> None:
 
 
 def _about(turn: Turn, attempt: Attempt, key: str, **values: str) -> str:
-    service = turn.service_name(attempt.service_id) if turn.tenant else attempt.service_id
+    service = attempt.service_name or (turn.service_name(attempt.service_id) if turn.tenant else "")
     return t(turn.lang, key, service=service, when=turn.when(attempt.start), **values)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.dialog import doubt
-from bot.dialog.booking import advance, ask_again, parse_request, want_of
+from bot.dialog.booking import advance, ask_again, parse_request, still_on, want_of
 from bot.dialog.doubt import IN_DOUBT
 from bot.dialog.state import Attempt, Pick, PickKind, Stage, Turn
 from bot.i18n import t
@@ -24,7 +24,7 @@ from bot.nlu.when import When
 from bot.nlu.yesno import interpret_yes_no
 from bot.offers import Want
 from bot.types import OwnedBooking, Reply
-from cadence_adapter import Booking, CadenceClient, NotFound
+from cadence_adapter import APIError, Booking, NotFound, RateLimited
 
 if TYPE_CHECKING:
     from bot.dialog import Dialog
@@ -109,7 +109,7 @@ async def list_bookings(dialog: Dialog, turn: Turn, intent: CommandKind) -> None
     for owned in mine:
         if client is None:
             current.append((owned, owned.start))
-        elif (booking := await _fetch_booking(client, owned.booking_id)) is not None:
+        elif (booking := await still_on(client, owned.booking_id)) is not None:
             current.append((owned, booking.start))
     if not current:
         turn.say("no_bookings")
@@ -139,14 +139,6 @@ async def list_bookings(dialog: Dialog, turn: Turn, intent: CommandKind) -> None
     turn.prompt(Stage.BOOKINGS, t(turn.lang, "your_bookings"), picks)
 
 
-async def _fetch_booking(client: CadenceClient, booking_id: str) -> Booking | None:
-    try:
-        booking = await client.get_booking(booking_id)
-    except NotFound:
-        return None
-    return booking if booking.status != "cancelled" else None
-
-
 async def _managed(dialog: Dialog, turn: Turn, booking_id: str) -> Booking | None:
     """The booking, when it is this chat's, still on, and the tenant lets us manage it."""
     assert turn.tenant is not None
@@ -155,7 +147,7 @@ async def _managed(dialog: Dialog, turn: Turn, booking_id: str) -> Booking | Non
         turn.say("booking_gone")
         turn.conv.stage, turn.conv.picks = Stage.BOOKED, ()
         return None
-    booking = await _fetch_booking(client, booking_id)
+    booking = await still_on(client, booking_id)
     if booking is None:
         turn.say("booking_gone")
         turn.conv.stage, turn.conv.picks = Stage.BOOKED, ()
@@ -178,7 +170,7 @@ async def remind(dialog: Dialog, turn: Turn, booking_id: str) -> None:
         turn.say("reminder_plain", service=owned.service_name, when=turn.when(owned.start))
         turn.say("manage_elsewhere", business=turn.tenant.org.name)
         return
-    booking = await _fetch_booking(client, booking_id)
+    booking = await still_on(client, booking_id)
     if booking is None:
         return
     service = turn.service_name(booking.service_id)
@@ -246,6 +238,8 @@ async def cancel(dialog: Dialog, turn: Turn) -> None:
         service_id=booking.service_id,
         start=booking.start,
         target=booking.id,
+        service_name=turn.service_name(booking.service_id),
+        business=turn.tenant.org.name if turn.tenant else "",
     )
     await send_cancel(dialog, turn, attempt)
 
@@ -261,7 +255,12 @@ async def send_cancel(dialog: Dialog, turn: Turn, attempt: Attempt) -> None:
     except IN_DOUBT:
         doubt.hold(turn, attempt)
         return
-    except NotFound:
+    except RateLimited:  # "not now": nothing was done; said as an outage, or asked again by a check
+        raise
+    except APIError as exc:
+        if attempt.checks and not isinstance(exc, NotFound):
+            raise  # asked again after a missed answer: a refusal now says nothing of the first try
+        # Refused at the first try (cancelled already, not ours to manage), or gone: nothing changed.
         conv.doubt = None
         turn.say("booking_gone")
         conv.stage, conv.picks, conv.target = Stage.BOOKED, (), None

@@ -115,6 +115,10 @@ class Attempt(BaseModel):
     customer: Customer | None = None
     target: str | None = None
     """The booking moved or cancelled."""
+    service_name: str = ""
+    business: str = ""
+    """The service's and the business's names as the customer reads them, so the outcome can be told
+    even when the business can't be loaded."""
     since: datetime | None = None
     """When the answer was first missed (set once it is in doubt)."""
     checks: int = 0
@@ -166,6 +170,15 @@ class Conversation(BaseModel):
     doubt: Attempt | None = None
     """A booking, move or cancel whose answer never came: while it is here the booking line waits
     (:mod:`bot.dialog.doubt`), so nothing is added beside it or told before Cadence answers."""
+
+    def clear_line(self) -> None:
+        """Nothing is being booked or moved any more (made, or given up): the next request starts afresh."""
+        self.stage, self.picks, self.slots = Stage.BOOKED, (), ()
+        self.slot = self.want = self.target = None
+        self.also, self.party, self.pair = None, 1, None
+        self.moving = False
+        self.service_id = self.practitioner_id = None
+        self.practitioner_asked = False
 
 
 OwnedLookup = Callable[[str, str, str], Awaitable[Sequence[OwnedBooking]]]

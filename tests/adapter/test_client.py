@@ -15,6 +15,7 @@ from cadence_adapter import (
     BadRequest,
     CadenceClient,
     CadencePublicClient,
+    InvalidResponse,
     NotFound,
     RateLimited,
     RetryPolicy,
@@ -290,3 +291,35 @@ async def test_thirty_concurrent_requests_for_one_slot_book_once(live_base_url: 
 
         outcomes = await asyncio.gather(*(attempt(i) for i in range(30)))
     assert outcomes.count("booked") == 1 and outcomes.count("taken") == 29
+
+
+async def test_a_post_whose_answer_was_missed_stays_in_doubt_through_later_429s() -> None:
+    """A timeout (Cadence may have made it) then only 429s: the caller hears Unavailable, never the 429
+    alone, which would mean nothing was made and invite a request under a new key."""
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.headers.get("Idempotency-Key", ""))
+        if len(calls) == 1:
+            raise httpx.ReadTimeout("the answer never came", request=request)
+        return httpx.Response(429, json={"error": {"code": "rate_limited", "message": "slow down"}})
+
+    async with new_http_client(transport=httpx.MockTransport(handler)) as http:
+        public = CadencePublicClient("http://cadence.test", "clinic", http=http, retry=FAST, sleep=_no_sleep)
+        with pytest.raises(Unavailable):
+            await public.create_booking("svc_consult", TEN_LOCAL, PAT, idempotency_key="k-1")
+        with pytest.raises(RateLimited):  # a GET has nothing in doubt: the 429 is the answer
+            await public.list_services()
+    assert set(calls[:4]) == {"k-1"}
+
+
+async def test_a_success_whose_body_is_not_json_is_an_invalid_response_not_the_callers_fault() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"<html>gateway</html>")
+
+    async with new_http_client(transport=httpx.MockTransport(handler)) as http:
+        public = CadencePublicClient("http://cadence.test", "clinic", http=http, retry=FAST, sleep=_no_sleep)
+        with pytest.raises(InvalidResponse):
+            await public.create_booking("svc_consult", TEN_LOCAL, PAT)
+        with pytest.raises(InvalidResponse):
+            await public.list_services()
