@@ -72,7 +72,10 @@ class Store(Protocol):
         *,
         now: datetime | None = None,
     ) -> bool: ...
-    def prune_processed(self, *, older_than: timedelta = ...) -> int: ...
+    def prune_processed(self, *, older_than: timedelta = ...) -> int:
+        """Forget processed messages, and delivery records (:meth:`record_delivery`) not updated, older
+        than ``older_than``; returns how many processed messages were removed."""
+        ...
 
     # bookings made through the bot
     def owned_bookings(
@@ -138,6 +141,23 @@ class Store(Protocol):
     def get_job(self, key: str) -> Job | None: ...
     def prune_jobs(self, *, older_than: timedelta = ...) -> int: ...
     def count_jobs(self, kind: str | None = None) -> int: ...
+
+    # deliveries: which job a sent message belongs to, and what the platform last said about it
+    def record_delivery(self, channel: str, message_sid: str, *, job_key: str | None, chat_id: str) -> None:
+        """Remember that the platform's message ``message_sid`` was sent for ``job_key`` (a reminder, a
+        notification, an outbox send; None for a turn's reply) to ``chat_id``. Recording it again changes
+        nothing. Kept until :meth:`prune_processed` forgets it."""
+        ...
+
+    def mark_delivery(
+        self, channel: str, message_sid: str, status: str, *, error_code: str | None = None
+    ) -> str | None:
+        """Store the platform's latest ``status`` for a recorded message (queued, sent, delivered,
+        undelivered, failed) with its ``error_code``, durably (the caller then acknowledges the callback).
+        A status earlier in a message's life than the stored one (callbacks arrive out of order) is not
+        stored. Returns the message's ``job_key``; None for a message never recorded (nothing is stored)
+        or one sent for no job."""
+        ...
 
     # SMS opt-outs
     def set_opted_out(self, channel: str, address: str, opted_out: bool) -> None: ...

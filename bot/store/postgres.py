@@ -43,11 +43,13 @@ from psycopg_pool import ConnectionPool
 from bot.store.records import (
     ACTIVE,
     CANCELLED,
+    DELIVERY_RANK_SQL,
     PROFILE_FIELDS,
     EventState,
     Job,
     SchemaError,
     StoredConversation,
+    delivery_rank,
     dump_replies,
     load_replies,
 )
@@ -100,6 +102,13 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE TABLE reply_from (channel text NOT NULL, chat_id text NOT NULL, address text NOT NULL,"
         " updated_at timestamptz NOT NULL, PRIMARY KEY (channel, chat_id))",
         "CREATE TABLE health (name text PRIMARY KEY, checked_at timestamptz NOT NULL)",
+    ),
+    (
+        # Issue 17: the job each sent message belongs to, and the platform's latest status for it.
+        "CREATE TABLE deliveries (channel text NOT NULL, message_sid text NOT NULL, job_key text,"
+        " chat_id text NOT NULL, status text, error_code text, created_at timestamptz NOT NULL,"
+        " updated_at timestamptz NOT NULL, PRIMARY KEY (channel, message_sid))",
+        "CREATE INDEX deliveries_by_age ON deliveries (updated_at)",
     ),
 )
 """Each entry is one migration's statements, applied in one transaction. Append only."""
@@ -363,11 +372,10 @@ class PostgresStore:
             return _record(conn, channel, chat_id, message_id, dump_replies(replies), at)
 
     def prune_processed(self, *, older_than: timedelta = timedelta(days=7)) -> int:
+        cutoff = self._clock() - older_than
         with self._pool.connection() as conn:
-            cursor = conn.execute(
-                "DELETE FROM processed_messages WHERE processed_at < %s", [self._clock() - older_than]
-            )
-            return cursor.rowcount
+            conn.execute("DELETE FROM deliveries WHERE updated_at < %s", [cutoff])
+            return conn.execute("DELETE FROM processed_messages WHERE processed_at < %s", [cutoff]).rowcount
 
     def update_owned(
         self, tenant: str, booking_id: str, *, start: datetime | None = None, cancelled: bool = False
@@ -566,6 +574,35 @@ class PostgresStore:
         with self._pool.connection() as conn:
             row = conn.execute(sql, params).fetchone()
         return int(row[0]) if row else 0
+
+    # -- deliveries ----------------------------------------------------------------------------------------
+
+    def record_delivery(self, channel: str, message_sid: str, *, job_key: str | None, chat_id: str) -> None:
+        at = self._clock()
+        with self._pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO deliveries (channel, message_sid, job_key, chat_id, created_at, updated_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                [channel, message_sid, job_key, chat_id, at, at],
+            )
+
+    def mark_delivery(
+        self, channel: str, message_sid: str, status: str, *, error_code: str | None = None
+    ) -> str | None:
+        with self._pool.connection() as conn, conn.transaction():
+            row = conn.execute(
+                "SELECT job_key FROM deliveries WHERE channel = %s AND message_sid = %s",
+                [channel, message_sid],
+            ).fetchone()
+            if row is None:
+                return None
+            # The rank test is in the UPDATE: concurrent callbacks of one message are ordered by its lock.
+            conn.execute(
+                "UPDATE deliveries SET status = %s, error_code = %s, updated_at = %s"
+                f" WHERE channel = %s AND message_sid = %s AND {DELIVERY_RANK_SQL} <= %s",
+                [status, error_code, self._clock(), channel, message_sid, delivery_rank(status)],
+            )
+            return str(row[0]) if row[0] is not None else None
 
     # -- opt-outs ------------------------------------------------------------------------------------------
 

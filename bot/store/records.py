@@ -13,11 +13,14 @@ from bot.types import Profile, Reply
 __all__ = [
     "ACTIVE",
     "CANCELLED",
+    "DELIVERY_RANKS",
+    "DELIVERY_RANK_SQL",
     "PROFILE_FIELDS",
     "EventState",
     "Job",
     "SchemaError",
     "StoredConversation",
+    "delivery_rank",
     "dump_replies",
     "load_replies",
     "timestamp",
@@ -80,6 +83,34 @@ class EventState:
     def changed_from(self, before: EventState) -> bool:
         """Whether the booking itself changed (what the customer is told about), not just ``event_at``."""
         return (self.start, self.status) != (before.start, before.status)
+
+
+DELIVERY_RANKS: Final = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "delivered": 4,
+    "undelivered": 4,
+    "failed": 4,
+    "canceled": 4,
+    "read": 5,
+}
+"""Where a Twilio status stands in a message's life. Twilio's callbacks may arrive out of order (a late
+``sent`` after ``delivered``): a status never replaces one further on. Equal ranks replace each other (the
+last final word wins); a status not listed ranks 0, as does no status yet."""
+
+DELIVERY_RANK_SQL: Final = (
+    "CASE status "
+    + " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in DELIVERY_RANKS.items())
+    + " ELSE 0 END"
+)
+"""The stored status's rank, in SQL both databases read (the literals are the constants above)."""
+
+
+def delivery_rank(status: str) -> int:
+    return DELIVERY_RANKS.get(status, 0)
 
 
 def timestamp(moment: datetime) -> str:

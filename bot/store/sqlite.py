@@ -45,11 +45,13 @@ from sqlite_utils import Database
 from bot.store.records import (
     ACTIVE,
     CANCELLED,
+    DELIVERY_RANK_SQL,
     PROFILE_FIELDS,
     EventState,
     Job,
     SchemaError,
     StoredConversation,
+    delivery_rank,
     dump_replies,
     load_replies,
     timestamp,
@@ -188,6 +190,17 @@ def _v4_order_and_health(db: Database) -> None:
     db.table("health").create({"name": str, "checked_at": str}, pk="name", not_null={"name", "checked_at"})
 
 
+def _v5_deliveries(db: Database) -> None:
+    """Issue 17: the job each sent message belongs to and the platform's latest word on it (Twilio's
+    status callbacks), so a reminder that never arrived is marked on its job."""
+    db.execute(
+        "CREATE TABLE deliveries (channel TEXT NOT NULL, message_sid TEXT NOT NULL, job_key TEXT,"
+        " chat_id TEXT NOT NULL, status TEXT, error_code TEXT, created_at TEXT NOT NULL,"
+        " updated_at TEXT NOT NULL, PRIMARY KEY (channel, message_sid))"
+    )
+    db.execute("CREATE INDEX deliveries_by_age ON deliveries (updated_at)")
+
+
 _RENEW_CHUNK: Final = 500
 """Ids per statement when renewing leases (SQLite allows 32,766 parameters; older builds 999)."""
 
@@ -196,6 +209,7 @@ MIGRATIONS: Final[tuple[Callable[[Database], None], ...]] = (
     _v2_ownership,
     _v3_queues,
     _v4_order_and_health,
+    _v5_deliveries,
 )
 """Applied in order; ``PRAGMA user_version`` counts how many are in the database. Append only."""
 
@@ -452,6 +466,7 @@ class SQLiteStore:
         days); returns how many were removed. Keeps the dedupe table bounded."""
         cutoff = timestamp(self._clock() - older_than)
         with self._write() as db:
+            db.execute("DELETE FROM deliveries WHERE updated_at < ?", [cutoff])
             return db.execute("DELETE FROM processed_messages WHERE processed_at < ?", [cutoff]).rowcount
 
     @staticmethod
@@ -748,6 +763,37 @@ class SQLiteStore:
             sql, params = sql + " AND kind = ?", [kind]
         with self._lock:
             return int(self._db.execute(sql, params).fetchone()[0])
+
+    # -- deliveries ----------------------------------------------------------------------------------------
+
+    def record_delivery(self, channel: str, message_sid: str, *, job_key: str | None, chat_id: str) -> None:
+        """Remember which job a sent message belongs to. Not synced to disk on its own: nothing is
+        acknowledged on it, and a power cut loses at most the attribution of a later callback."""
+        at = timestamp(self._clock())
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO deliveries (channel, message_sid, job_key, chat_id, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [channel, message_sid, job_key, chat_id, at, at],
+            )
+
+    def mark_delivery(
+        self, channel: str, message_sid: str, status: str, *, error_code: str | None = None
+    ) -> str | None:
+        """Store the latest status of a recorded message, durably (the platform's callback is then
+        acknowledged); returns its job key. See :meth:`bot.store.Store.mark_delivery`."""
+        with self._write(durable=True) as db:
+            row = db.execute(
+                "SELECT job_key FROM deliveries WHERE channel = ? AND message_sid = ?", [channel, message_sid]
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE deliveries SET status = ?, error_code = ?, updated_at = ?"
+                f" WHERE channel = ? AND message_sid = ? AND {DELIVERY_RANK_SQL} <= ?",
+                [status, error_code, timestamp(self._clock()), channel, message_sid, delivery_rank(status)],
+            )
+            return str(row[0]) if row[0] is not None else None
 
     # -- opt-outs ------------------------------------------------------------------------------------------
 
