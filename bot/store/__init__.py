@@ -5,6 +5,12 @@
 :class:`~bot.store.postgres.PostgresStore` for several ``serve`` processes on one PostgreSQL database.
 :func:`open_store` picks one from ``BOT_DATABASE``.
 
+Each query is written once, in :mod:`bot.store.sql` (``SQLStore``, which both stores extend), over a
+:mod:`bot.store.dialect` holding what the two databases spell differently; the two modules of the stores
+hold only how each connects, opens a transaction, makes a write durable and locks a turn. The schema is
+one list of migrations for both (:mod:`bot.store.migrations`); the values stored are in
+:mod:`bot.store.records`.
+
 Every method is blocking and thread-safe (callers on the event loop use ``anyio.to_thread``), except
 :meth:`Store.turn_lock`, which is async because it is held across a whole turn, network calls included.
 """

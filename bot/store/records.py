@@ -20,6 +20,7 @@ __all__ = [
     "Job",
     "SchemaError",
     "StoredConversation",
+    "aware",
     "delivery_rank",
     "dump_replies",
     "load_replies",
@@ -113,11 +114,17 @@ def delivery_rank(status: str) -> int:
     return DELIVERY_RANKS.get(status, 0)
 
 
-def timestamp(moment: datetime) -> str:
-    """UTC, fixed width, so text order is time order (SQLite compares these strings)."""
+def aware(moment: datetime) -> datetime:
+    """``moment``, refused when it is naive: a naive time in the database would mean whatever the
+    reader's zone is."""
     if moment.tzinfo is None:
         raise ValueError("timestamps must be timezone-aware")
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    return moment
+
+
+def timestamp(moment: datetime) -> str:
+    """UTC, fixed width, so text order is time order (SQLite compares these strings)."""
+    return aware(moment).astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def dump_replies(replies: Sequence[Reply]) -> str:

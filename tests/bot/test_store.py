@@ -13,7 +13,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,13 +21,15 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlite_utils import Database
 
 from bot.store import SchemaError, Store, open_store
+from bot.store.dialect import SQLITE
+from bot.store.migrations import Migration, migrate, read_version
 from bot.store.postgres import MIGRATIONS as POSTGRES_MIGRATIONS
 from bot.store.postgres import PostgresStore
-from bot.store.sqlite import MIGRATIONS, SCHEMA_VERSION, SQLiteStore, migrate
+from bot.store.sqlite import MIGRATIONS, SCHEMA_VERSION, SQLiteStore
 from bot.types import Inbound, Option, Outcome, OwnedBooking, Profile, Reply
+from tests.bot import legacy_schemas
 
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
@@ -498,21 +500,20 @@ def test_postgres_processes_starting_together_migrate_once(postgres_database: st
 
 def test_postgres_refuses_a_database_from_a_newer_bot(postgres_database: str) -> None:
     with PostgresStore(postgres_database) as store, store._pool.connection() as conn:
-        conn.execute("UPDATE cadence_bot_schema SET version = version + 1")
+        conn.execute("UPDATE cadence_bot_version SET version = version + 1")
     with pytest.raises(SchemaError, match="newer"):
         PostgresStore(postgres_database)
 
 
 def test_opening_an_older_database_migrates_it_and_keeps_its_data(db_path: Path) -> None:
-    conn = sqlite3.connect(db_path, isolation_level=None)
-    old = Database(conn)
-    assert migrate(old, MIGRATIONS[:1]) == 1  # a database written by the first release
-    old.execute(
-        "INSERT INTO conversations (channel, chat_id, state, updated_at) VALUES (?, ?, ?, ?)",
-        ["telegram", "c1", json.dumps({"n": 1}), NOW.isoformat()],
-    )
-    assert "owned_bookings" not in old.table_names()
-    conn.close()
+    with closing(sqlite3.connect(db_path, isolation_level=None)) as old:  # written by the first release
+        for statement in legacy_schemas.SQLITE[1]:
+            old.execute(statement)
+        old.execute("PRAGMA user_version = 1")
+        old.execute(
+            "INSERT INTO conversations (channel, chat_id, state, updated_at) VALUES (?, ?, ?, ?)",
+            ["telegram", "c1", json.dumps({"n": 1}), NOW.isoformat()],
+        )
 
     with SQLiteStore(db_path, clock=FakeClock()) as s:
         assert s.schema_version == SCHEMA_VERSION
@@ -525,18 +526,26 @@ def test_opening_an_older_database_migrates_it_and_keeps_its_data(db_path: Path)
         assert again.owned_bookings("telegram", "c1") == [booking("b1")]
 
 
-def test_a_failing_migration_leaves_the_previous_version(db_path: Path) -> None:
-    def broken(db: Database) -> None:
-        db.execute("CREATE TABLE half_done (x TEXT)")
-        raise Boom("migration failed")
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.rollback()
+        raise
 
-    conn = sqlite3.connect(db_path, isolation_level=None)
-    db = Database(conn)
-    with pytest.raises(Boom):
-        migrate(db, (MIGRATIONS[0], broken))
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
-    assert "half_done" not in db.table_names()
-    conn.close()
+
+def test_a_failing_migration_leaves_the_previous_version(db_path: Path) -> None:
+    twice = "CREATE TABLE half_done (x TEXT)"
+    broken = Migration("fails half way", shared=(twice, twice))
+    with closing(sqlite3.connect(db_path, isolation_level=None)) as conn:
+        with pytest.raises(sqlite3.OperationalError, match="already exists"):
+            migrate(lambda: transaction(conn), SQLITE, (MIGRATIONS[0], broken))
+        assert read_version(conn) == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'half_done'").fetchone() is None
 
 
 def test_a_database_from_a_newer_bot_is_refused(db_path: Path) -> None:

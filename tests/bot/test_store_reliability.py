@@ -6,18 +6,18 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
-from sqlite_utils import Database
 
 from bot.store import Store, open_store
-from bot.store.postgres import MIGRATIONS as POSTGRES_MIGRATIONS
 from bot.store.postgres import PostgresStore
-from bot.store.sqlite import MIGRATIONS, SCHEMA_VERSION, SQLiteStore, migrate
+from bot.store.sqlite import SCHEMA_VERSION, SQLiteStore
 from bot.types import Inbound, Outcome, OwnedBooking, Reply
+from tests.bot import legacy_schemas
 
 T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=1)
@@ -201,16 +201,16 @@ def test_postgres_check_writable_raises_when_the_server_refuses_the_write(postgr
 
 def test_sqlite_version_3_database_migrates_keeping_messages_in_processing_order(tmp_path: Path) -> None:
     path = tmp_path / "bot.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    old = Database(conn)
-    assert migrate(old, MIGRATIONS[:3]) == 3
-    for message_id, at in (("late", T0 + timedelta(minutes=1)), ("early", T0)):  # inserted out of order
-        old.execute(
-            "INSERT INTO processed_messages (channel, chat_id, message_id, processed_at, replies)"
-            " VALUES ('telegram', '42', ?, ?, ?)",
-            [message_id, at.isoformat(), json.dumps([{"text": message_id}])],
-        )
-    conn.close()
+    with closing(sqlite3.connect(path, isolation_level=None)) as old:
+        for statement in legacy_schemas.SQLITE[3]:
+            old.execute(statement)
+        old.execute("PRAGMA user_version = 3")
+        for message_id, at in (("late", T0 + timedelta(minutes=1)), ("early", T0)):  # inserted out of order
+            old.execute(
+                "INSERT INTO processed_messages (channel, chat_id, message_id, processed_at, replies)"
+                " VALUES ('telegram', '42', ?, ?, ?)",
+                [message_id, at.isoformat(), json.dumps([{"text": message_id}])],
+            )
 
     with SQLiteStore(path, clock=Clock()) as store:
         assert store.schema_version == SCHEMA_VERSION
@@ -230,7 +230,7 @@ def test_postgres_version_1_database_migrates_keeping_messages_in_processing_ord
     with psycopg.connect(postgres_database, autocommit=True) as conn:
         conn.execute("CREATE TABLE cadence_bot_schema (version integer NOT NULL)")
         conn.execute("INSERT INTO cadence_bot_schema (version) VALUES (1)")
-        for statement in POSTGRES_MIGRATIONS[0]:
+        for statement in legacy_schemas.POSTGRES[0]:
             conn.execute(statement)
         for message_id, at in (("late", T0 + timedelta(minutes=1)), ("early", T0)):
             conn.execute(
@@ -240,7 +240,7 @@ def test_postgres_version_1_database_migrates_keeping_messages_in_processing_ord
             )
 
     with PostgresStore(postgres_database, clock=Clock()) as store:
-        assert store.schema_version == len(POSTGRES_MIGRATIONS)
+        assert store.schema_version == SCHEMA_VERSION
         assert store.superseded("telegram", "42", "early")
         assert not store.superseded("telegram", "42", "late")
         assert not store.commit_turn("telegram", "42", "early", said("again")), "still de-duplicated"
