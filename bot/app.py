@@ -21,7 +21,6 @@ import contextlib
 import gc
 import hmac
 import logging
-import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -289,10 +288,10 @@ def serve(
 
     from bot.logs import configure_logging
 
-    settings = load_settings(os.environ)
+    settings = load_settings()  # the environment, and .env where the environment says nothing
     if not settings.cadence_base_url:
         raise ConfigError("CADENCE_BASE_URL is not set (run `cadence-bot sandbox` for a local Cadence)")
-    metrics_token = settings.metrics_token
+    metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
     if metrics_port is not None and metrics_port == port:
         raise ConfigError(f"--metrics-port {metrics_port} is the public port: choose another one")
     metrics_socket = _listen(host, metrics_port) if metrics_port is not None else None

@@ -6,7 +6,6 @@ configured channel's API, and says, a line each, what works and what is missing.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Mapping
 
 import httpx
@@ -49,7 +48,7 @@ async def _cadence(settings: Settings, lines: list[tuple[bool, str]]) -> None:
                 )
                 continue
             try:
-                await CadenceClient(url, key, http=http).list_bookings()
+                await CadenceClient(url, key.get_secret_value(), http=http).list_bookings()
             except CadenceError as exc:
                 lines.append(
                     (False, f"Cadence: tenant {slug!r} is {org.name}, but its org key is refused: {exc}")
@@ -65,7 +64,7 @@ def _telegram(settings: Settings, lines: list[tuple[bool, str]]) -> None:
         return
     base = (settings.telegram_api_base_url or _TELEGRAM).rstrip("/")
     try:
-        response = httpx.get(f"{base}/bot{token}/getMe", timeout=_TIMEOUT)
+        response = httpx.get(f"{base}/bot{token.get_secret_value()}/getMe", timeout=_TIMEOUT)
         body = (
             response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
         )
@@ -94,7 +93,8 @@ def _twilio(settings: Settings, lines: list[tuple[bool, str]]) -> None:
         return
     base = (settings.twilio_api_base_url or _TWILIO).rstrip("/")
     try:
-        response = httpx.get(f"{base}/2010-04-01/Accounts/{sid}.json", auth=(sid, token), timeout=_TIMEOUT)
+        auth = (sid, token.get_secret_value())
+        response = httpx.get(f"{base}/2010-04-01/Accounts/{sid}.json", auth=auth, timeout=_TIMEOUT)
     except httpx.HTTPError as exc:
         lines.append((False, f"SMS: cannot reach Twilio at {base}: {type(exc).__name__}"))
         return
@@ -112,7 +112,7 @@ def _twilio(settings: Settings, lines: list[tuple[bool, str]]) -> None:
 def run_check(environ: Mapping[str, str] | None = None) -> int:
     """Print what works and what does not; 0 when everything configured is reachable, 1 otherwise.
     A configuration error raises (``ConfigError``) for the command to print as one line."""
-    settings = load_settings(os.environ if environ is None else environ)
+    settings = load_settings(environ)
     lines: list[tuple[bool, str]] = []
     asyncio.run(_cadence(settings, lines))
     _telegram(settings, lines)

@@ -1,6 +1,8 @@
-"""Settings from the environment and the tenants file (names and formats in DESIGN.md).
+"""Settings from the environment, a ``.env`` file and the tenants file (names and formats in DESIGN.md).
 
-Read once at startup and passed down; nothing reads ``os.environ`` after this module.
+Read once at startup and passed down; nothing reads ``os.environ`` after this module. Every secret is a
+``SecretStr``: it prints as ``**********`` in a repr, a log line or a traceback, and the code that hands
+it to a client says so with ``.get_secret_value()``.
 """
 
 from __future__ import annotations
@@ -9,9 +11,10 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["ConfigError", "Settings", "TenantConfig", "load_settings"]
+__all__ = ["ConfigError", "Environment", "Settings", "TenantConfig", "load_settings"]
 
 
 class ConfigError(ValueError):
@@ -22,8 +25,8 @@ class TenantConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     slug: str
-    org_api_key: str | None = Field(default=None, repr=False)
-    webhook_secret: str | None = Field(default=None, repr=False)
+    org_api_key: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
     twilio_numbers: tuple[str, ...] = ()
     language: str | None = None
     reminder_lead_hours: float = 24
@@ -45,14 +48,14 @@ class Settings(BaseModel):
     tenants: dict[str, TenantConfig] = Field(default_factory=dict)
     database: str = "cadence-bot.db"
     default_language: str = "en"
-    telegram_bot_token: str | None = Field(default=None, repr=False)
-    telegram_webhook_secret: str | None = Field(default=None, repr=False)
+    telegram_bot_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
     telegram_api_base_url: str | None = None
     twilio_account_sid: str | None = None
-    twilio_auth_token: str | None = Field(default=None, repr=False)
+    twilio_auth_token: SecretStr | None = None
     twilio_api_base_url: str | None = None
     public_url: str | None = None
-    metrics_token: str | None = Field(default=None, repr=False)
+    metrics_token: SecretStr | None = None
     """The bearer token ``GET /metrics`` requires (docs/metrics.md)."""
 
     def tenant(self, slug: str) -> TenantConfig:
@@ -76,18 +79,64 @@ def _read_tenants(path: Path) -> dict[str, TenantConfig]:
     return tenants
 
 
-def load_settings(environ: Mapping[str, str]) -> Settings:
-    """Settings from an environment mapping (``os.environ`` at the edge, a dict in tests)."""
+class Environment(BaseSettings):
+    """The variables the process is given (DESIGN.md, ``.env.example``): from the environment, and from
+    a ``.env`` file in the working directory for what the environment does not set. An empty value is
+    the same as unset. :func:`load_settings` turns them into the :class:`Settings` the bot runs with."""
 
-    def get(name: str) -> str | None:
-        value = environ.get(name, "").strip()
-        return value or None
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
+        str_strip_whitespace=True,
+        populate_by_name=False,
+    )
 
-    tenants_file = get("BOT_TENANTS_FILE")
-    tenants = _read_tenants(Path(tenants_file)) if tenants_file else {}
-    default_tenant = get("BOT_DEFAULT_TENANT")
-    for name in ("CADENCE_ORG_API_KEY", "CADENCE_WEBHOOK_SECRET"):
-        if get(name) and not default_tenant:  # it would be ignored, and every webhook refused
+    cadence_base_url: str | None = Field(default=None, alias="CADENCE_BASE_URL")
+    cadence_org_api_key: SecretStr | None = Field(default=None, alias="CADENCE_ORG_API_KEY")
+    cadence_webhook_secret: SecretStr | None = Field(default=None, alias="CADENCE_WEBHOOK_SECRET")
+    bot_default_tenant: str | None = Field(default=None, alias="BOT_DEFAULT_TENANT")
+    bot_tenants_file: Path | None = Field(default=None, alias="BOT_TENANTS_FILE")
+    bot_database: str = Field(default="cadence-bot.db", alias="BOT_DATABASE")
+    bot_language: str = Field(default="en", alias="BOT_LANGUAGE")
+    bot_public_url: str | None = Field(default=None, alias="BOT_PUBLIC_URL")
+    bot_metrics_token: SecretStr | None = Field(default=None, alias="BOT_METRICS_TOKEN")
+    telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_webhook_secret: SecretStr | None = Field(default=None, alias="TELEGRAM_WEBHOOK_SECRET")
+    telegram_api_base_url: str | None = Field(default=None, alias="TELEGRAM_API_BASE_URL")
+    twilio_account_sid: str | None = Field(default=None, alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: SecretStr | None = Field(default=None, alias="TWILIO_AUTH_TOKEN")
+    twilio_api_base_url: str | None = Field(default=None, alias="TWILIO_API_BASE_URL")
+
+    @classmethod
+    def of(cls, environ: Mapping[str, str]) -> Environment:
+        """From a mapping alone (a dict in tests): no process environment, no ``.env``."""
+        given = {}
+        for field in cls.model_fields.values():
+            name = str(field.alias)
+            value = (environ.get(name) or "").strip()
+            if value:
+                given[name] = value
+        return cls.model_validate(given)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings: from ``environ`` alone when given (tests), else from the process environment and
+    ``.env``. Raises :class:`ConfigError` naming the variable that is wrong."""
+    try:
+        env = Environment() if environ is None else Environment.of(environ)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"{name}: {first['msg']}") from exc
+    tenants = _read_tenants(env.bot_tenants_file) if env.bot_tenants_file else {}
+    default_tenant = env.bot_default_tenant
+    for name, value in (
+        ("CADENCE_ORG_API_KEY", env.cadence_org_api_key),
+        ("CADENCE_WEBHOOK_SECRET", env.cadence_webhook_secret),
+    ):
+        if value and not default_tenant:  # it would be ignored, and every webhook refused
             raise ConfigError(
                 f"{name} is set but BOT_DEFAULT_TENANT is not: set BOT_DEFAULT_TENANT to the business it"
                 " belongs to, or put it in the tenants file (BOT_TENANTS_FILE)"
@@ -98,24 +147,24 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         updates = {
             key: value
             for key, value in (
-                ("org_api_key", get("CADENCE_ORG_API_KEY")),
-                ("webhook_secret", get("CADENCE_WEBHOOK_SECRET")),
+                ("org_api_key", env.cadence_org_api_key),
+                ("webhook_secret", env.cadence_webhook_secret),
             )
             if value and getattr(base, key) is None
         }
         tenants[default_tenant] = base.model_copy(update=updates)
     return Settings(
-        cadence_base_url=get("CADENCE_BASE_URL"),
+        cadence_base_url=env.cadence_base_url,
         default_tenant=default_tenant,
         tenants=tenants,
-        database=get("BOT_DATABASE") or "cadence-bot.db",
-        default_language=get("BOT_LANGUAGE") or "en",
-        telegram_bot_token=get("TELEGRAM_BOT_TOKEN"),
-        telegram_webhook_secret=get("TELEGRAM_WEBHOOK_SECRET"),
-        telegram_api_base_url=get("TELEGRAM_API_BASE_URL"),
-        twilio_account_sid=get("TWILIO_ACCOUNT_SID"),
-        twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
-        twilio_api_base_url=get("TWILIO_API_BASE_URL"),
-        public_url=get("BOT_PUBLIC_URL"),
-        metrics_token=get("BOT_METRICS_TOKEN"),
+        database=env.bot_database,
+        default_language=env.bot_language,
+        telegram_bot_token=env.telegram_bot_token,
+        telegram_webhook_secret=env.telegram_webhook_secret,
+        telegram_api_base_url=env.telegram_api_base_url,
+        twilio_account_sid=env.twilio_account_sid,
+        twilio_auth_token=env.twilio_auth_token,
+        twilio_api_base_url=env.twilio_api_base_url,
+        public_url=env.bot_public_url,
+        metrics_token=env.bot_metrics_token,
     )

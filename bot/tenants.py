@@ -123,7 +123,7 @@ class TenantDirectory:
             return None
         client = self._keyed.get(slug)
         if client is None:
-            client = CadenceClient(self.base_url, key, http=self._http, retry=self._retry)
+            client = CadenceClient(self.base_url, key.get_secret_value(), http=self._http, retry=self._retry)
             self._keyed[slug] = client
         return client
 

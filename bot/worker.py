@@ -405,7 +405,7 @@ def webhook_routes(bot: Bot, worker: Worker) -> Sequence[Route]:
             if len(body) > MAX_WEBHOOK_BODY:
                 return JSONResponse({"error": "body too large"}, status_code=413)
         # Verify the raw bytes before anything parses them.
-        if not verify_signature(secret, body, request.headers.get(SIGNATURE_HEADER)):
+        if not verify_signature(secret.get_secret_value(), body, request.headers.get(SIGNATURE_HEADER)):
             return JSONResponse({"error": "bad signature"}, status_code=401)
         event = parse_event(body)
         if event is None:

@@ -38,7 +38,7 @@ def render(replies: Sequence[Reply]) -> str:
 
 
 def _open(slug: str | None) -> tuple[Bot, str | None, str]:
-    settings = load_settings(os.environ)
+    settings = load_settings()
     if settings.cadence_base_url:
         return open_bot(settings), slug or settings.default_tenant, settings.cadence_base_url
     # No Cadence configured: the sandbox runs in this process, reached without a socket, and its demo

@@ -26,7 +26,6 @@ def create_channel(bot: Bot, *, options: SmsOptions | None = None) -> SmsChannel
     if not settings.twilio_account_sid or not settings.twilio_auth_token:
         raise ValueError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must both be set")
     numbers = twilio_numbers(bot)
-    sender = TwilioSender(
-        settings.twilio_account_sid, settings.twilio_auth_token, base_url=settings.twilio_api_base_url
-    )
-    return SmsChannel(bot, sender, auth_token=settings.twilio_auth_token, numbers=numbers, options=options)
+    token = settings.twilio_auth_token.get_secret_value()
+    sender = TwilioSender(settings.twilio_account_sid, token, base_url=settings.twilio_api_base_url)
+    return SmsChannel(bot, sender, auth_token=token, numbers=numbers, options=options)

@@ -36,13 +36,13 @@ def create_channel(
     settings = bot.settings
     if not settings.telegram_bot_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
-    secret = settings.telegram_webhook_secret
+    secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
     if secret is not None and not (1 <= len(secret) <= 256 and set(secret) <= _SECRET_CHARS):
         raise ValueError("TELEGRAM_WEBHOOK_SECRET must be 1-256 characters from A-Z, a-z, 0-9, _ and -")
     options = options or TelegramOptions()
     root = (settings.telegram_api_base_url or DEFAULT_API).rstrip("/")
     tg = TelegramBot(
-        settings.telegram_bot_token,
+        settings.telegram_bot_token.get_secret_value(),
         base_url=f"{root}/bot",
         base_file_url=f"{root}/file/bot",
         request=HTTPXRequest(connection_pool_size=32, read_timeout=10.0, pool_timeout=5.0),

@@ -146,7 +146,8 @@ class TelegramChannel:
             backoff=options.backoff,
             max_wait=options.max_wait,
         )
-        self._secret = bot.settings.telegram_webhook_secret
+        secret = bot.settings.telegram_webhook_secret
+        self._secret = secret.get_secret_value() if secret else None
         self._tasks: set[asyncio.Task[None]] = set()
         self.inbox = InboxRunner(
             bot,

@@ -55,13 +55,41 @@ def test_settings_from_environment_and_tenants_file(tmp_path: Path) -> None:
         "CADENCE_ORG_API_KEY": "ck_live_bloom",
     }
     settings = load_settings(env)
-    assert settings.tenant("movela").org_api_key == "ck_live_x"
-    assert settings.tenant("movela").reminder_lead_hours == 12
-    assert (
-        settings.tenant("bloom").org_api_key == "ck_live_bloom" and settings.tenant("bloom").language == "es"
-    )
+    movela, bloom = settings.tenant("movela"), settings.tenant("bloom")
+    assert movela.org_api_key is not None and movela.org_api_key.get_secret_value() == "ck_live_x"
+    assert movela.reminder_lead_hours == 12
+    assert bloom.org_api_key is not None and bloom.org_api_key.get_secret_value() == "ck_live_bloom"
+    assert bloom.language == "es"
     assert settings.tenant("other").org_api_key is None
-    assert "ck_live" not in repr(settings)
+    assert "ck_live" not in repr(settings) and "ck_live" not in str(settings.model_dump())
+
+
+def test_secrets_never_print(tmp_path: Path) -> None:
+    env = {
+        "BOT_DEFAULT_TENANT": "movela",
+        "CADENCE_ORG_API_KEY": "ck_live_secret1",
+        "CADENCE_WEBHOOK_SECRET": "whsec_secret2",
+        "TELEGRAM_BOT_TOKEN": "123:secret3",
+        "TELEGRAM_WEBHOOK_SECRET": "secret4",
+        "TWILIO_AUTH_TOKEN": "secret5",
+        "BOT_METRICS_TOKEN": "secret6",
+    }
+    settings = load_settings(env)
+    shown = f"{settings!r} {settings} {settings.model_dump()} {settings.tenant('movela')!r}"
+    assert not any(f"secret{n}" in shown for n in range(1, 7)), shown
+    assert settings.telegram_bot_token is not None
+    assert settings.telegram_bot_token.get_secret_value() == "123:secret3"
+
+
+def test_a_dot_env_file_fills_what_the_environment_does_not_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text("CADENCE_BASE_URL=http://from-dotenv\nBOT_LANGUAGE=de\n# a comment\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CADENCE_BASE_URL", raising=False)
+    monkeypatch.setenv("BOT_LANGUAGE", "fr")  # the environment wins over .env
+    settings = load_settings()
+    assert settings.cadence_base_url == "http://from-dotenv" and settings.default_language == "fr"
 
 
 def test_bad_tenants_file_names_the_problem(tmp_path: Path) -> None:
