@@ -31,6 +31,9 @@ class TenantConfig(BaseModel):
     language: str | None = None
     reminder_lead_hours: float = 24
     staff_telegram_chat_id: int | None = None
+    messaging_service_sid: str | None = None
+    """Send this tenant's SMS through a Twilio Messaging Service (sticky sender, number pools) instead
+    of from the number the customer texted."""
     ask_practitioner: bool = False
     """Ask every customer to pick a practitioner, instead of only when they name one."""
     aliases: dict[str, tuple[str, ...]] = Field(default_factory=dict)

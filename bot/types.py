@@ -185,6 +185,10 @@ class Channel(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def send(self, chat_id: str, replies: Sequence[Reply], *, tenant: str | None = None) -> bool:
-        """Deliver messages the customer did not ask for; False when they can't be (opted out)."""
+    async def send(
+        self, chat_id: str, replies: Sequence[Reply], *, tenant: str | None = None, job: str | None = None
+    ) -> bool:
+        """Deliver messages the customer did not ask for; False when they can't be (opted out). ``job`` is
+        the key of the job they belong to (a reminder, a notification, a queued reply), so a delivery
+        receipt that comes later (Twilio's status callback) can be marked on it."""
         ...

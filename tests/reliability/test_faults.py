@@ -278,7 +278,9 @@ class Recorder:
 
     async def stop(self) -> None: ...
 
-    async def send(self, chat_id: str, replies: Sequence[Reply], *, tenant: str | None = None) -> bool:
+    async def send(
+        self, chat_id: str, replies: Sequence[Reply], *, tenant: str | None = None, job: str | None = None
+    ) -> bool:
         self.sent += [reply.text for reply in replies]
         return True
 
