@@ -112,7 +112,9 @@ class RecordingChannel:
     async def stop(self) -> None:
         return None
 
-    async def send(self, chat_id: str, replies: Any, *, tenant: str | None = None) -> bool:
+    async def send(
+        self, chat_id: str, replies: Any, *, tenant: str | None = None, job: str | None = None
+    ) -> bool:
         self.sent.extend((chat_id, reply) for reply in replies)
         return True
 

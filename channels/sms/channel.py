@@ -199,7 +199,9 @@ class SmsChannel:
         self.inbox.close()
         await asyncio.to_thread(self.sender.close)
 
-    async def send(self, chat_id: str, replies: Sequence[Reply], *, tenant: str | None = None) -> bool:
+    async def send(
+        self, chat_id: str, replies: Sequence[Reply], *, tenant: str | None = None, job: str | None = None
+    ) -> bool:
         """Text ``replies`` to ``chat_id`` (a phone number) by REST: notifications, reminders, late answers.
 
         False, with nothing sent, when the number opted out (STOP) or Twilio refuses it for good; raises

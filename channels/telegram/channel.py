@@ -516,7 +516,9 @@ class TelegramChannel:
     async def _send_apology(self, chat_id: str, replies: Sequence[Reply], tenant: str | None) -> bool:
         return await self.send(chat_id, replies, tenant=tenant)
 
-    async def send(self, chat_id: str, replies: Sequence[Reply], *, tenant: str | None = None) -> bool:
+    async def send(
+        self, chat_id: str, replies: Sequence[Reply], *, tenant: str | None = None, job: str | None = None
+    ) -> bool:
         """Messages the customer did not ask for (notifications, reminders), rendered like replies.
 
         False when Telegram will not deliver them (the customer blocked the bot, the chat is gone);

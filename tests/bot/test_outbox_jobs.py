@@ -54,7 +54,9 @@ class Channel:
     async def stop(self) -> None:
         return None
 
-    async def send(self, chat_id: str, replies: Sequence[Reply], *, tenant: str | None = None) -> bool:
+    async def send(
+        self, chat_id: str, replies: Sequence[Reply], *, tenant: str | None = None, job: str | None = None
+    ) -> bool:
         self.tries += 1
         if self.down:
             raise ConnectionError("platform unavailable")
