@@ -49,6 +49,8 @@ class Settings(BaseModel):
     cadence_base_url: str | None = None
     default_tenant: str | None = None
     tenants: dict[str, TenantConfig] = Field(default_factory=dict)
+    only_listed: bool = False
+    """Serve only the tenants in the tenants file: any other Cadence slug is an unknown business."""
     database: str = "cadence-bot.db"
     default_language: str = "en"
     telegram_bot_token: SecretStr | None = None
@@ -66,11 +68,20 @@ class Settings(BaseModel):
         return self.tenants.get(slug) or TenantConfig(slug=slug)
 
 
-def _read_tenants(path: Path) -> dict[str, TenantConfig]:
+def _read_tenants(path: Path) -> tuple[dict[str, TenantConfig], bool]:
+    """The tenants, and whether only they are served (``only_listed = true`` at the top of the file)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"BOT_TENANTS_FILE {path}: {exc}") from exc
+    unknown = set(data) - {"tenants", "only_listed"}
+    if unknown:
+        raise ConfigError(
+            f"BOT_TENANTS_FILE {path}: unknown key {sorted(unknown)[0]!r} (tenants, only_listed)"
+        )
+    only_listed = data.get("only_listed", False)
+    if not isinstance(only_listed, bool):
+        raise ConfigError(f"BOT_TENANTS_FILE {path}, only_listed: must be true or false")
     tenants: dict[str, TenantConfig] = {}
     for slug, table in (data.get("tenants") or {}).items():
         try:
@@ -79,7 +90,9 @@ def _read_tenants(path: Path) -> dict[str, TenantConfig]:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or slug
             raise ConfigError(f"BOT_TENANTS_FILE {path}, tenant {slug}, {where}: {first['msg']}") from exc
-    return tenants
+    if only_listed and not tenants:
+        raise ConfigError(f"BOT_TENANTS_FILE {path}: only_listed is true but no tenant is listed")
+    return tenants, only_listed
 
 
 class Environment(BaseSettings):
@@ -133,8 +146,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         first = exc.errors()[0]
         name = ".".join(str(part) for part in first["loc"])
         raise ConfigError(f"{name}: {first['msg']}") from exc
-    tenants = _read_tenants(env.bot_tenants_file) if env.bot_tenants_file else {}
+    tenants, only_listed = _read_tenants(env.bot_tenants_file) if env.bot_tenants_file else ({}, False)
     default_tenant = env.bot_default_tenant
+    if only_listed and default_tenant and default_tenant not in tenants:
+        raise ConfigError(
+            f"BOT_DEFAULT_TENANT {default_tenant!r} is not in the tenants file, which serves only_listed"
+            " tenants: add a [tenants." + default_tenant + "] table, or unset BOT_DEFAULT_TENANT"
+        )
     for name, value in (
         ("CADENCE_ORG_API_KEY", env.cadence_org_api_key),
         ("CADENCE_WEBHOOK_SECRET", env.cadence_webhook_secret),
@@ -160,6 +178,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         cadence_base_url=env.cadence_base_url,
         default_tenant=default_tenant,
         tenants=tenants,
+        only_listed=only_listed,
         database=env.bot_database,
         default_language=env.bot_language,
         telegram_bot_token=env.telegram_bot_token,

@@ -132,7 +132,7 @@ class TenantDirectory:
 
         Raises :class:`cadence_adapter.Unavailable` (and other API errors) when Cadence can't answer.
         """
-        if not _SLUG.match(slug):
+        if not _SLUG.match(slug) or (self.settings.only_listed and slug not in self.settings.tenants):
             return None
         now = self._clock()
         cached = self._cache.get(slug)
