@@ -490,7 +490,8 @@ def test_kill_9_mid_conversation_loses_nothing_and_repeats_nothing(world: World)
         f"left in the inbox {TURN_TIMEOUT:.0f}s after the last answer: "
         f"{[inbox_state(world.database, {'update_id': key}) for key in inbox(world.database)]}"
     )
-    time.sleep(0.5)  # the replies of the last one resumed may still be on their way
+    # A resumed message leaves the inbox once its replies went out (or wait in the outbox): wait for that.
+    assert wait_outbox_empty(world.database, TURN_TIMEOUT), "replies left waiting in the outbox"
 
     # No message answered twice, but for what a kill interrupted while it was being answered.
     again: dict[str, list[str]] = {}
@@ -518,6 +519,18 @@ def test_kill_9_mid_conversation_loses_nothing_and_repeats_nothing(world: World)
 def inbox(database: Path) -> list[str]:
     with contextlib.closing(sqlite3.connect(database, timeout=5)) as db:
         return [row[0] for row in db.execute("SELECT message_id FROM inbox")]
+
+
+def wait_outbox_empty(database: Path, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    query = "SELECT count(*) FROM jobs WHERE kind = 'send' AND done_at IS NULL"
+    while True:
+        with contextlib.closing(sqlite3.connect(database, timeout=5)) as db:
+            if not db.execute(query).fetchone()[0]:
+                return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
 
 
 def wait_inbox_empty(database: Path, timeout: float) -> bool:
