@@ -6,6 +6,7 @@ configured channel's API, and says, a line each, what works and what is missing.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Mapping
 
 import httpx
@@ -110,7 +111,9 @@ def _twilio(settings: Settings, lines: list[tuple[bool, str]]) -> None:
 
 
 def run_check(environ: Mapping[str, str] | None = None) -> int:
-    """Print what works and what does not; 0 when everything configured is reachable, 1 otherwise.
+    """Print what works and what does not; 0 when everything configured is reachable. Otherwise the
+    first problem is also one line on stderr and the status is 2, as for any configuration error (a
+    refused token, a wrong key): a script running ``check`` first stops there with the reason.
     A configuration error raises (``ConfigError``) for the command to print as one line."""
     settings = load_settings(environ)
     lines: list[tuple[bool, str]] = []
@@ -119,4 +122,9 @@ def run_check(environ: Mapping[str, str] | None = None) -> int:
     _twilio(settings, lines)
     for ok, line in lines:
         print(f"{'ok  ' if ok else 'FAIL'}  {line}")
-    return 0 if all(ok for ok, _ in lines) else 1
+    problems = [line for ok, line in lines if not ok]
+    if not problems:
+        return 0
+    more = f" (and {len(problems) - 1} more above)" if len(problems) > 1 else ""
+    print(f"cadence-bot check: {problems[0]}{more}", file=sys.stderr)
+    return 2

@@ -156,6 +156,7 @@ def test_check_says_what_works_and_what_does_not() -> None:
                 "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9",
             },
         )
-        assert broken.returncode == 1, broken.stdout
+        assert broken.returncode == 2, broken.stdout
+        assert len(broken.stderr.strip().splitlines()) == 1 and "org key is refused" in broken.stderr
         assert "FAIL  Cadence: tenant 'salon' is Studio Salon, but its org key is refused" in broken.stdout
         assert "FAIL  Telegram: cannot reach http://127.0.0.1:9" in broken.stdout
