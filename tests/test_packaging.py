@@ -9,6 +9,7 @@ build the image's ``pip install`` runs), so the test never writes ``build/`` int
 from __future__ import annotations
 
 import ast
+import os
 import re
 import shutil
 import subprocess
@@ -262,3 +263,62 @@ def test_env_example_names_every_setting_each_with_a_comment() -> None:
     assert "CADENCE_BASE_URL" in read and "BOT_LANGUAGE" in read  # the recording saw the settings at all
     assert not read - documented, f"read by the settings, not in .env.example: {sorted(read - documented)}"
     assert not documented - read, f"in .env.example but never read: {sorted(documented - read)}"
+
+
+def test_the_wheel_installed_in_a_clean_venv_checks_out_against_the_sandbox(
+    wheel: zipfile.ZipFile, tmp_path: Path
+) -> None:
+    """What a new operator does first: ``pip install`` in a clean venv, then ``cadence-bot check``. The
+    tests run offline, so the venv borrows the dependencies (not cadence-bot itself) from this one."""
+    import site
+    import sysconfig
+
+    from tests.conftest import SALON_KEY, salon_seed
+    from tests.reliability._served import sandbox_process
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    # Plain path lines only: this venv's .pth hooks (the editable install of this checkout) don't run there.
+    ours = {sysconfig.get_paths()["purelib"], *site.getsitepackages()}
+    (Path(purelib) / "borrowed-dependencies.pth").write_text("\n".join(sorted(ours)) + "\n")
+    installed = subprocess.run(
+        [str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", str(wheel.filename)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert installed.returncode == 0, installed.stderr
+    where = subprocess.run(
+        [str(python), "-c", "import bot; print(bot.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,  # not this checkout's directory, which would be first on the path
+        env={"PATH": os.environ.get("PATH", "")},
+    ).stdout
+    assert where.startswith(purelib), f"bot imported from {where}, not from the installed wheel"
+    with sandbox_process(salon_seed()) as url:
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(tmp_path),
+            "CADENCE_BASE_URL": url,
+            "BOT_DEFAULT_TENANT": "salon",
+            "CADENCE_ORG_API_KEY": SALON_KEY,
+        }
+        checked = subprocess.run(
+            [str(venv / "bin" / "cadence-bot"), "check"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=60,
+        )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "tenant 'salon' is Studio Salon; its org key works" in checked.stdout
