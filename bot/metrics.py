@@ -6,6 +6,8 @@ What is measured (the names are the ones dashboards already use)::
     cadence_bot_bookings_total{channel}        counter    bookings made or moved through the bot
     cadence_bot_errors_total{kind}             counter    failures, by kind (an exception, a Cadence 5xx, ...)
     cadence_bot_dead_letters_total{channel}    counter    inbound messages given up on after their attempts
+    cadence_bot_sms_delivery_failures_total{kind}  counter  texts Twilio reports failed or undelivered, by
+                                               what they were: reminder | notification | reply | unknown
     cadence_bot_channel_up{channel}            gauge      1 while a channel serves, 0 once disabled at start
     cadence_bot_turn_seconds{channel}          histogram  time to handle one inbound message
     cadence_bot_cadence_seconds                histogram  time of one HTTP request to Cadence
@@ -53,6 +55,7 @@ CounterName = Literal[
     "cadence_bot_bookings_total",
     "cadence_bot_errors_total",
     "cadence_bot_dead_letters_total",
+    "cadence_bot_sms_delivery_failures_total",
 ]
 HistogramName = Literal["cadence_bot_turn_seconds", "cadence_bot_cadence_seconds"]
 
@@ -102,6 +105,13 @@ class Metrics:
                 "cadence_bot_dead_letters_total",
                 "Inbound messages given up on after their attempts (the customer gets an apology).",
                 ["channel"],
+                registry=self.registry,
+            ),
+            "cadence_bot_sms_delivery_failures_total": Counter(
+                "cadence_bot_sms_delivery_failures_total",
+                "Texts Twilio reported failed or undelivered (status callbacks), by what they were: "
+                "reminder, notification, reply or unknown.",
+                ["kind"],
                 registry=self.registry,
             ),
         }

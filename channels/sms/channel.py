@@ -6,11 +6,16 @@ One message, step by step::
       -> turn (engine.handle + compose), given ``reply_budget`` seconds
            done in time : finish_inbound -> TwiML <Message>s
            still running: TwiML "One moment..." now; the turn goes on -> REST messages -> finish_inbound
+                          (Twilio down: the messages go to the durable outbox -> finish_inbound)
 
 Twilio gives a webhook 15 seconds; Cadence may be slower than that, so the answer never waits for more
 than the budget (10 s by default). A message accepted but not answered when the process stops stays in
 the store's inbox; the channel picks such messages up again (at start and every ``resume_every``
 seconds) and answers them by REST.
+
+Every REST message asks for status callbacks (``POST /sms/twilio/status``, signed like the webhook)
+and is recorded with the job it belongs to; a failed delivery is marked there, logged with the job and
+counted (channels/sms/status.py). A tenant with a ``messaging_service_sid`` sends through that service.
 
 Redeliveries (the same MessageSid) get an empty TwiML answer and are not processed again. The carrier
 keywords (STOP, START and their synonyms) are recorded and get an empty answer, since Twilio answers
@@ -24,12 +29,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl
 
 import phonenumbers
 from starlette.requests import Request
@@ -40,21 +45,22 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.i18n import supported, t
 from bot.locks import KeyedLocks
+from bot.outbox import next_try, outbox_job
 from bot.service import Bot
 from bot.types import Inbound, Reply
-from channels.bodies import read_limited
 from channels.inbox import InboxOptions, InboxRunner
 from channels.sms.compose import Keyword, compose, keyword
 from channels.sms.gsm import to_gsm
-from channels.sms.rest import Rejected, SmsUnavailable, TwilioSender, Unsubscribed
+from channels.sms.rest import Origin, Rejected, SmsUnavailable, TwilioSender, Unsubscribed
+from channels.sms.signed import Form, read_signed
+from channels.sms.status import STATUS_PATH, StatusReport, delivery_kind, parse_report, reply_key
 
-__all__ = ["CHANNEL", "PATH", "SmsChannel", "SmsOptions", "e164", "twilio_numbers"]
+__all__ = ["CHANNEL", "PATH", "STATUS_PATH", "SmsChannel", "SmsOptions", "e164", "twilio_numbers"]
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "sms"
 PATH = "/sms/twilio"
-SIGNATURE_HEADER = "X-Twilio-Signature"
 
 T = TypeVar("T")
 
@@ -71,7 +77,11 @@ class SmsOptions:
     """How long a message accepted or resumed here is ours unless renewed: the longest a process that
     died keeps its messages from its successor (or another process)."""
     retry_after: timedelta = timedelta(minutes=2)
-    """How long a message whose late answer failed (Twilio down) waits in the inbox before another try."""
+    """How long a message whose late turn failed (the turn itself raised) waits in the inbox before
+    another try. A late answer Twilio could not take goes to the outbox instead (``hold``)."""
+    hold: timedelta = timedelta(hours=24)
+    """How long texts that could not go out (Twilio down) wait in the durable outbox, tried by the worker
+    with capped waits (bot/outbox.py): a Twilio outage of hours delays them instead of dropping them."""
     max_attempts: int = 5
     """Attempts (counted by the store: the first, then each resume) before a message is a dead letter:
     it leaves the inbox and the customer gets an apology (channels/inbox.py)."""
@@ -114,15 +124,13 @@ def twilio_numbers(bot: Bot) -> dict[str, str]:
     return numbers
 
 
-class _Form(dict[str, list[str]]):
-    """Form fields with every value kept, as the twilio RequestValidator reads them (``getlist``)."""
+@dataclass(frozen=True)
+class _Unsent:
+    """Texts Twilio could not take now (unreachable, 5xx, 429), after ``sent`` of the turn's went."""
 
-    def getlist(self, name: str) -> list[str]:
-        return self.get(name, [])
-
-    def first(self, name: str) -> str:
-        values = self.get(name)
-        return values[0] if values else ""
+    bodies: tuple[str, ...]
+    sent: int
+    error: SmsUnavailable
 
 
 @dataclass
@@ -173,7 +181,10 @@ class SmsChannel:
             send=self._send_apology,
         )
         self._tasks: set[asyncio.Task[Any]] = set()
-        if not bot.settings.public_url:
+        public_url = bot.settings.public_url
+        self._status_url = public_url.rstrip("/") + STATUS_PATH if public_url else None
+        """Where Twilio reports the statuses of what we send; None when it could not sign them for us."""
+        if not public_url:
             log.error(
                 "BOT_PUBLIC_URL is not set: POST %s will refuse every message, because the URL Twilio "
                 "signs cannot be known",
@@ -183,7 +194,10 @@ class SmsChannel:
     # -- the Channel protocol ---------------------------------------------------------------------
 
     def routes(self) -> Sequence[BaseRoute]:
-        return [Route(PATH, self.webhook, methods=["POST"])]
+        return [
+            Route(PATH, self.webhook, methods=["POST"]),
+            Route(STATUS_PATH, self.status_callback, methods=["POST"]),
+        ]
 
     async def start(self) -> None:
         self.inbox.start()
@@ -203,21 +217,39 @@ class SmsChannel:
         self, chat_id: str, replies: Sequence[Reply], *, tenant: str | None = None, job: str | None = None
     ) -> bool:
         """Text ``replies`` to ``chat_id`` (a phone number) by REST: notifications, reminders, late answers.
+        Each text asks Twilio for status callbacks and is recorded with ``job``, the key of the job it
+        belongs to, so a failed delivery is marked on it (channels/sms/status.py).
 
         False, with nothing sent, when the number opted out (STOP) or Twilio refuses it for good; raises
-        :class:`~channels.sms.rest.SmsUnavailable` when Twilio can't be reached (retry later)."""
+        :class:`~channels.sms.rest.SmsUnavailable` when Twilio can't be reached (retry later). When only
+        some texts went, the rest wait in the outbox and this returns True, so that a retry of the whole
+        does not send the first ones twice."""
+        unsent = await self._text(chat_id, replies, tenant, job)
+        if not isinstance(unsent, _Unsent):
+            return unsent
+        if not unsent.sent:
+            raise unsent.error
+        rest = f"{job}:rest-{uuid.uuid4().hex[:12]}" if job else None  # keeps what it was, for its kind
+        await self._queue(chat_id, tenant, unsent.bodies, dedupe=rest)
+        return True
+
+    async def _text(
+        self, chat_id: str, replies: Sequence[Reply], tenant: str | None, job: str | None
+    ) -> bool | _Unsent:
+        """Send the replies' texts in order: True when all went, False when none may go (opted out, no
+        sender, refused for good), else the texts Twilio could not take now."""
         if await asyncio.to_thread(self.bot.store.is_opted_out, CHANNEL, chat_id):
             log.info("not sending to an opted-out number")
             return False
-        texted = await asyncio.to_thread(self.bot.store.reply_from, CHANNEL, chat_id)
-        sender_number = self._sender_number(texted, tenant)
-        if sender_number is None:
+        origin = await self._origin(chat_id, tenant)
+        if origin is None:
             log.error("no Twilio number to send from: set twilio_numbers for tenant %s", tenant)
             return False
         language = await self._language(chat_id, tenant)
-        for body in compose(replies, language):
+        bodies = compose(replies, language)
+        for index, body in enumerate(bodies):
             try:
-                sid = await self.sender.send(chat_id, sender_number, body)
+                sid = await self.sender.send(chat_id, origin, body, status_callback=self._status_url)
             except Unsubscribed:
                 log.info("Twilio says the recipient opted out (21610); recorded")
                 await asyncio.to_thread(self.bot.store.set_opted_out, CHANNEL, chat_id, True)
@@ -226,35 +258,54 @@ class SmsChannel:
                 log.error("Twilio refused a message: HTTP %s, error %s", exc.status, exc.code)
                 self.bot.metrics.inc("cadence_bot_errors_total", kind="sms_rejected")
                 return False
-            log.debug("sent SMS %s", sid)
+            except SmsUnavailable as exc:
+                return _Unsent(tuple(bodies[index:]), index, exc)
+            await self._record(sid, chat_id, job)
         return True
+
+    async def _record(self, sid: str, chat_id: str, job: str | None) -> None:
+        """Remember which job a sent text belongs to, for its status callbacks. Best effort: the text
+        went, and a record lost (the database failing now) loses only its status, never a send."""
+        log.debug("sent SMS %s for %s", sid, job or "no job")
+        try:
+            await asyncio.to_thread(
+                partial(self.bot.store.record_delivery, CHANNEL, sid, job_key=job, chat_id=chat_id)
+            )
+        except Exception as exc:
+            log.error(
+                "SMS %s sent but not recorded (%s): its status will not be marked", sid, type(exc).__name__
+            )
+            self.bot.metrics.inc("cadence_bot_errors_total", kind="sms_store")
+
+    async def _queue(
+        self, chat_id: str, tenant: str | None, bodies: Sequence[str], *, dedupe: str | None
+    ) -> None:
+        """Hand texts Twilio could not take to the durable outbox: the worker tries them with capped
+        waits for ``hold``, holding no turn meanwhile. ``dedupe`` makes a resumed turn queue them once.
+        They are queued as composed (composing a composed text again changes nothing), so a remainder
+        is exactly the texts that did not go."""
+        now = self.bot.clock()
+        hold = self.options.hold
+        job = outbox_job(
+            CHANNEL,
+            chat_id,
+            tenant,
+            [Reply(text=body) for body in bodies],
+            now,
+            hold=hold,
+            run_at=next_try(1, now, now + hold),
+            dedupe=dedupe,
+        )
+        await asyncio.to_thread(self.bot.store.add_job, job.key, job.kind, job.run_at, job.payload)
+        log.warning("SMS: %d text(s) wait in the outbox as %s (Twilio unavailable)", len(bodies), job.key)
+        self.bot.metrics.inc("cadence_bot_errors_total", kind="sms_outboxed")
 
     # -- the webhook ------------------------------------------------------------------------------
 
     async def webhook(self, request: Request) -> Response:
-        public_url = self.bot.settings.public_url
-        if not public_url:
-            log.error("refused an SMS webhook: BOT_PUBLIC_URL is not set, so its signature can't be checked")
-            return PlainTextResponse("BOT_PUBLIC_URL is not configured", status_code=403)
-        body = await read_limited(request, self.options.max_body)
-        if body is None:
-            return PlainTextResponse("body too large", status_code=413)
-        try:
-            form = _Form()
-            for key, value in parse_qsl(body.decode("utf-8"), keep_blank_values=True):
-                form.setdefault(key, []).append(value)
-        except (UnicodeDecodeError, ValueError):
-            form = _Form()
-        # The URL Twilio requested, as it saw it: the public root, then the path and query we were given.
-        url = (
-            public_url.rstrip("/") + request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        )
-        signature = request.headers.get(SIGNATURE_HEADER, "")
-        if not signature or not self._validator.validate(url, form, signature):
-            log.warning("refused an SMS webhook: %s signature", "bad" if signature else "no")
-            self.bot.metrics.inc("cadence_bot_errors_total", kind="sms_bad_signature")
-            return PlainTextResponse("invalid signature", status_code=403)
-
+        form = await self._read_signed(request, "webhook")
+        if isinstance(form, Response):
+            return form
         sid = form.first("MessageSid") or form.first("SmsSid")
         sender = form.first("From").strip()
         if not sid or not sender:
@@ -299,6 +350,65 @@ class SmsChannel:
             log.info("SMS %s redelivered: already answered or being answered", sid)
             return _twiml([])
         return await self._answer(inbound)
+
+    async def _read_signed(self, request: Request, what: str) -> Form | Response:
+        return await read_signed(
+            request,
+            validator=self._validator,
+            public_url=self.bot.settings.public_url,
+            max_body=self.options.max_body,
+            metrics=self.bot.metrics,
+            what=what,
+        )
+
+    # -- delivery status callbacks ----------------------------------------------------------------
+
+    async def status_callback(self, request: Request) -> Response:
+        """``POST /sms/twilio/status``: Twilio's word on a text we sent. Signed like the webhook (403
+        otherwise); a report naming no message or status is 400; else its status is stored on the
+        text's delivery record, durably, before the 204. Never a 500: a store failure is 503."""
+        form = await self._read_signed(request, "status callback")
+        if isinstance(form, Response):
+            return form
+        report = parse_report(form)
+        if report is None:
+            return PlainTextResponse("MessageSid and MessageStatus are required", status_code=400)
+        mark = partial(
+            self.bot.store.mark_delivery,
+            CHANNEL,
+            report.message_sid,
+            report.status,
+            error_code=report.error_code,
+        )
+        try:
+            job = await asyncio.to_thread(mark)
+        except Exception as exc:
+            log.error(
+                "SMS %s status %s not stored (%s)", report.message_sid, report.status, type(exc).__name__
+            )
+            self.bot.metrics.inc("cadence_bot_errors_total", kind="sms_status_store")
+            if report.failed:  # still counted: Twilio does not call again
+                self._delivery_failed(report, None)
+            return PlainTextResponse("status not stored", status_code=503)
+        if report.failed:
+            self._delivery_failed(report, job)
+        else:
+            log.debug("SMS %s %s (%s)", report.message_sid, report.status, job or "no job")
+        return Response(status_code=204)
+
+    def _delivery_failed(self, report: StatusReport, job: str | None) -> None:
+        """A text that never reached the phone: logged with the job it belongs to (never the number) and
+        counted by kind; the delivery record, marked already, is what an operator queries."""
+        kind = delivery_kind(job)
+        log.warning(
+            "SMS delivery failed: %s %s, Twilio error %s, %s %s",
+            report.message_sid,
+            report.status,
+            report.error_code or "none",
+            kind,
+            job or "(no job recorded)",
+        )
+        self.bot.metrics.inc("cadence_bot_sms_delivery_failures_total", kind=kind)
 
     async def _store(self, inbound: Inbound, texted: str) -> bool:
         """Keep the number texted (durable before the message is: any process, after any restart,
@@ -353,20 +463,26 @@ class SmsChannel:
             self.inbox.release(inbound.message_id)
 
     async def _deliver(self, inbound: Inbound, replies: Sequence[Reply]) -> None:
-        """A late answer by REST; the message leaves the inbox once it is sent (or can't ever be)."""
+        """A late answer by REST. What Twilio can't take now (an outage) goes to the durable outbox, and
+        the message leaves the inbox once its answer is sent or durably queued: an outage no longer
+        spends the message's attempts, nor holds it in the inbox between tries."""
+        key = reply_key(inbound.message_id)
         try:
-            if replies:
-                await self.send(inbound.chat_id, replies, tenant=inbound.tenant)
-        except SmsUnavailable:
-            log.warning("SMS %s: Twilio unavailable", inbound.message_id)
-            self.bot.metrics.inc("cadence_bot_errors_total", kind="sms_unavailable")
+            unsent = await self._text(inbound.chat_id, replies, inbound.tenant, key) if replies else True
+            if isinstance(unsent, _Unsent):
+                log.warning("SMS %s: Twilio unavailable; the answer goes to the outbox", inbound.message_id)
+                self.bot.metrics.inc("cadence_bot_errors_total", kind="sms_unavailable")
+                await self._queue(inbound.chat_id, inbound.tenant, unsent.bodies, dedupe=key)
+        except Exception as exc:  # not even queued (the database): the inbox tries the turn again later
+            log.error("SMS %s: answer neither sent nor queued (%s)", inbound.message_id, type(exc).__name__)
             await self._failed(inbound)
             return
         await self.inbox.finish(inbound.message_id)
 
     async def _failed(self, inbound: Inbound) -> None:
-        """Leave the message in the inbox for another try after ``retry_after``; the store counts the
-        attempts, and after ``max_attempts`` the inbox runner answers it as a dead letter."""
+        """Leave the message in the inbox for another try after ``retry_after`` (its late turn failed);
+        the store counts the attempts, and after ``max_attempts`` the inbox runner answers it as a dead
+        letter."""
         log.info("SMS %s: retried from the inbox", inbound.message_id)
         await self.inbox.retry_later(inbound.message_id)
 
@@ -403,6 +519,18 @@ class SmsChannel:
         """One customer's turns and late answers in order; the lock is dropped when nobody needs it."""
         async with self._chats.hold(chat_id):
             yield
+
+    async def _origin(self, chat_id: str, tenant: str | None) -> Origin | None:
+        """Who to text a customer as: the tenant's Messaging Service when it has one (Twilio then picks
+        the number: sticky sender, number pools), else a number (:meth:`_sender_number`). The tenant is
+        the one given, else the owner of the number the customer texted, else the default."""
+        texted = await asyncio.to_thread(self.bot.store.reply_from, CHANNEL, chat_id)
+        slug = tenant or self._numbers.get(texted or "") or self.bot.settings.default_tenant
+        service = self.bot.settings.tenant(slug).messaging_service_sid if slug else None
+        if service:
+            return Origin(service=service)
+        number = self._sender_number(texted, tenant)
+        return Origin(number=number) if number else None
 
     def _sender_number(self, texted: str | None, tenant: str | None) -> str | None:
         """The number to text a customer from: ``texted``, the one they texted last (stored), unless it

@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Final
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Final
 
 import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-__all__ = ["DEFAULT_API", "Rejected", "SmsUnavailable", "TwilioSender", "Unsubscribed"]
+__all__ = ["DEFAULT_API", "Origin", "Rejected", "SmsUnavailable", "TwilioSender", "Unsubscribed"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,24 @@ class Unsubscribed(Rejected):
     """The recipient opted out of this number (Twilio error 21610)."""
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Who a message is sent as: a Messaging Service (``MessagingServiceSid``), which then picks the
+    number itself (sticky sender, number pools), or else one of our numbers (``From``)."""
+
+    number: str | None = None
+    service: str | None = None
+
+    def params(self) -> dict[str, str]:
+        """The twilio ``messages.create`` arguments naming the sender: the service when there is one,
+        since Twilio refuses neither but a ``From`` would bypass the service's choice of number."""
+        if self.service:
+            return {"messaging_service_sid": self.service}
+        if self.number:
+            return {"from_": self.number}
+        raise ValueError("an Origin needs a number or a Messaging Service SID")
+
+
 class TwilioSender:
     """One account's Messages API. Thread-safe; :meth:`close` releases its connection pool."""
 
@@ -67,10 +87,17 @@ class TwilioSender:
     def base_url(self) -> str:
         return str(self._client.api.base_url)
 
-    def send_now(self, to: str, from_: str, body: str) -> str:
-        """Send one message (blocking); returns its MessageSid."""
+    def send_now(
+        self, to: str, origin: Origin | str, body: str, *, status_callback: str | None = None
+    ) -> str:
+        """Send one message (blocking) from ``origin`` (a number, or an :class:`Origin`); returns its
+        MessageSid. With ``status_callback``, Twilio posts the message's delivery statuses there."""
+        sender = origin if isinstance(origin, Origin) else Origin(number=origin)
+        extra: dict[str, Any] = sender.params()
+        if status_callback:
+            extra["status_callback"] = status_callback
         try:
-            message = self._client.messages.create(to=to, from_=from_, body=body)
+            message = self._client.messages.create(to=to, body=body, **extra)
         except TwilioRestException as exc:
             status, code = int(exc.status), exc.code
             if code == UNSUBSCRIBED_CODE:
@@ -82,9 +109,13 @@ class TwilioSender:
             raise SmsUnavailable(f"Twilio unreachable: {type(exc).__name__}") from None
         return str(message.sid)
 
-    async def send(self, to: str, from_: str, body: str) -> str:
+    async def send(
+        self, to: str, origin: Origin | str, body: str, *, status_callback: str | None = None
+    ) -> str:
         """:meth:`send_now` in a worker thread, so the event loop keeps serving."""
-        return await asyncio.to_thread(self.send_now, to, from_, body)
+        return await asyncio.to_thread(
+            partial(self.send_now, to, origin, body, status_callback=status_callback)
+        )
 
     def close(self) -> None:
         if self._http.session is not None:

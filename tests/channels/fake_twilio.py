@@ -55,6 +55,8 @@ class SentMessage:
     to: str
     from_: str
     body: str
+    messaging_service_sid: str | None = None
+    status_callback: str | None = None
 
 
 @dataclass
@@ -65,6 +67,8 @@ class FakeTwilio:
     unsubscribed: set[str] = field(default_factory=set)
     """Numbers that texted STOP, as Twilio knows them: sending to them is error 21610."""
     outage: bool = False
+    outage_after: int = 0
+    """With ``outage``: how many more messages are still taken before it answers 503 (a mid-turn outage)."""
     requests: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -98,15 +102,22 @@ class FakeTwilio:
         if not self._authorized(request, account):
             return self._error(401, 20003, "Authenticate")
         if self.outage:
-            return self._error(503, 20500, "Service unavailable")
+            with self._lock:
+                down = self.outage_after <= 0
+                self.outage_after -= 1
+            if down:
+                return self._error(503, 20500, "Service unavailable")
         if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
             return self._error(400, 21620, "Expected a form-encoded body")
         form = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
         to, from_, body = form.get("To", ""), form.get("From", ""), form.get("Body", "")
+        service = form.get("MessagingServiceSid") or None
         if not to:
             return self._error(400, 21604, "A 'To' phone number is required.")
-        if not from_:
+        if not from_ and not service:
             return self._error(400, 21603, "A 'From' phone number is required.")
+        if service and not service.startswith("MG"):
+            return self._error(400, 21701, "The Messaging Service Sid is invalid.")
         if not body:
             return self._error(400, 21602, "Message body is required.")
         if len(body) > 1600:
@@ -115,7 +126,8 @@ class FakeTwilio:
             return self._error(400, 21610, "Attempt to send to unsubscribed recipient")
         sid = "SM" + uuid.uuid4().hex
         with self._lock:
-            self.messages.append(SentMessage(sid, to, from_, body))
+            callback = form.get("StatusCallback") or None
+            self.messages.append(SentMessage(sid, to, from_, body, service, callback))
         collect([body])
         now = format_datetime(datetime.now(UTC), usegmt=True)
         return JSONResponse(
@@ -129,8 +141,8 @@ class FakeTwilio:
                 "direction": "outbound-api",
                 "error_code": None,
                 "error_message": None,
-                "from": from_,
-                "messaging_service_sid": None,
+                "from": from_ or None,  # Twilio picks the service's number after this answer
+                "messaging_service_sid": service,
                 "num_media": "0",
                 "num_segments": str(segments(body)),
                 "price": None,
@@ -151,6 +163,39 @@ class FakeTwilio:
     def sent_to(self, number: str) -> list[SentMessage]:
         with self._lock:
             return [m for m in self.messages if m.to == number]
+
+    def report(
+        self,
+        sid: str,
+        status: str,
+        *,
+        error_code: str | None = None,
+        via: str | None = None,
+        token: str | None = None,
+    ) -> httpx.Response:
+        """Post ``status`` of the sent message ``sid`` to its ``StatusCallback``, with the fields Twilio
+        sends, signed for that URL (with ``token``, default the account's). ``via``: the URL the request
+        really goes to, when the callback URL is a proxy's (which strips its own prefix)."""
+        [message] = [m for m in self.messages if m.sid == sid]
+        assert message.status_callback, "the message asked for no status callbacks"
+        params = {
+            "SmsSid": sid,
+            "SmsStatus": status,
+            "MessageStatus": status,
+            "To": message.to,
+            "MessageSid": sid,
+            "AccountSid": self.account_sid,
+            "From": message.from_ or "+351210000001",
+            "ApiVersion": "2010-04-01",
+        }
+        if message.messaging_service_sid:
+            params["MessagingServiceSid"] = message.messaging_service_sid
+        if error_code is not None:
+            params["ErrorCode"] = error_code
+        signature = sign(message.status_callback, params, token or self.auth_token)
+        url = via or message.status_callback
+        headers = {"X-Twilio-Signature": signature, "User-Agent": "TwilioProxy/1.1"}
+        return httpx.post(url, data=params, headers=headers, timeout=10)
 
     def wait_for(self, number: str, count: int = 1, timeout: float = 10.0) -> list[SentMessage]:
         """The messages sent to ``number`` once there are at least ``count`` (AssertionError after

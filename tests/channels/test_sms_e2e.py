@@ -280,28 +280,6 @@ def test_a_slow_cadence_gets_one_moment_then_the_answer_by_rest(world: World) ->
     assert len(world.bookings()) == 1
 
 
-def test_a_late_answer_waits_out_a_twilio_outage(world: World) -> None:
-    with world.serve() as served:
-        pat = served.phone()
-        pat.text("a haircut tomorrow at 3pm")
-        pat.text("Pat Patient")
-        world.cadence.delay, world.fake.outage = 1.0, True
-        assert pat.text("1").bodies == ["One moment..."]
-        wait_until(lambda: world.fake.requests >= 1, 10, "the late answer to be tried")
-        assert world.fake.sent_to(PAT) == []
-        world.cadence.delay, world.fake.outage = 0, False
-        tries = world.fake.requests
-        world.now[0] += timedelta(seconds=30)
-        time.sleep(0.5)
-        assert world.fake.requests == tries, "an outage is not hammered: the next try waits"
-        world.now[0] += timedelta(minutes=3)  # the wait is over: it is picked up again
-        [late] = world.fake.wait_for(PAT, 1, timeout=10)
-        assert "You're booked" in late.body
-        time.sleep(0.5)
-        assert len(world.fake.sent_to(PAT)) == 1, "answered once, and the message left the inbox"
-    assert len(world.bookings()) == 1
-
-
 def test_messages_the_bot_starts_come_from_the_number_the_customer_texted_even_after_a_restart(
     world: World,
 ) -> None:

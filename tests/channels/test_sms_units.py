@@ -15,7 +15,7 @@ from bot.service import Bot, open_bot
 from cadence_adapter.sandbox.server import serving
 from channels.sms import SmsOptions, create_channel
 from channels.sms.channel import e164, twilio_numbers
-from channels.sms.rest import Rejected, SmsUnavailable, TwilioSender, Unsubscribed
+from channels.sms.rest import Origin, Rejected, SmsUnavailable, TwilioSender, Unsubscribed
 from tests.channels.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, Phone, message_sid, sign
 
 PUBLIC = "https://sms.example.com"
@@ -87,7 +87,8 @@ def test_serve_finds_the_sms_channel_from_the_settings(tmp_path: Path) -> None:
 
     bot = make_bot(tmp_path)
     [channel] = configured_channels(bot)
-    assert channel.name == "sms" and [route.path for route in channel.routes()] == ["/sms/twilio"]
+    assert channel.name == "sms"
+    assert [route.path for route in channel.routes()] == ["/sms/twilio", "/sms/twilio/status"]
     asyncio.run(channel.stop())
     asyncio.run(bot.aclose())
     without = make_bot(tmp_path, twilio_account_sid=None)
@@ -114,7 +115,26 @@ def test_the_sender_uses_the_configured_api_root(fake: tuple[FakeTwilio, str]) -
         sender.close()
     [sent] = twilio.messages
     assert sent.sid == sid and sent.to == "+351912345678" and sent.from_ == "+351210000001"
+    assert sent.messaging_service_sid is None and sent.status_callback is None
     assert TwilioSender(ACCOUNT_SID, AUTH_TOKEN).base_url == "https://api.twilio.com"
+
+
+def test_the_sender_names_a_messaging_service_instead_of_a_number(fake: tuple[FakeTwilio, str]) -> None:
+    twilio, url = fake
+    sender = TwilioSender(ACCOUNT_SID, AUTH_TOKEN, base_url=url)
+    service = "MG" + "0" * 32
+    callback = PUBLIC + "/sms/twilio/status"
+    try:
+        by_service = sender.send_now(
+            "+351912345678", Origin(number="+351210000001", service=service), "Hi", status_callback=callback
+        )
+        by_number = sender.send_now("+351912345678", Origin(number="+351210000001"), "Hi")
+    finally:
+        sender.close()
+    first, second = twilio.messages
+    assert (first.sid, first.messaging_service_sid, first.from_) == (by_service, service, ""), "no From"
+    assert first.status_callback == callback
+    assert (second.sid, second.messaging_service_sid, second.from_) == (by_number, None, "+351210000001")
 
 
 def test_the_sender_sorts_failures(fake: tuple[FakeTwilio, str]) -> None:
@@ -124,8 +144,10 @@ def test_the_sender_sorts_failures(fake: tuple[FakeTwilio, str]) -> None:
     with pytest.raises(Unsubscribed):
         sender.send_now("+351912345678", "+351210000001", "Hello")
     with pytest.raises(Rejected) as rejected:
-        sender.send_now("+351912000000", "", "Hello")
-    assert rejected.value.code == 21603 and not isinstance(rejected.value, Unsubscribed)
+        sender.send_now("+351912000000", "+351210000001", "x" * 1601)
+    assert rejected.value.code == 21617 and not isinstance(rejected.value, Unsubscribed)
+    with pytest.raises(ValueError, match="number or a Messaging Service"):
+        sender.send_now("+351912000000", Origin(), "Hello")
     twilio.outage = True
     with pytest.raises(SmsUnavailable):
         sender.send_now("+351912000000", "+351210000001", "Hello")
