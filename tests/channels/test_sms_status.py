@@ -48,6 +48,11 @@ def delivery(world: e2e.World, sid: str) -> tuple[str | None, str | None, str | 
     return row[0], row[1], row[2]
 
 
+def documented_query() -> str:
+    """The query docs/sms.md gives operators for reminders that never arrived."""
+    return e2e.DOCS.read_text(encoding="utf-8").split("```sql")[1].split("```")[0]
+
+
 # -- status callbacks -------------------------------------------------------------------------------
 
 
@@ -76,6 +81,9 @@ def test_an_undelivered_reminder_is_counted_logged_and_marked_on_its_job(
         assert job in line and sent.sid in line and "30003" in line and "undelivered" in line, line
         assert PAT not in line and PAT.lstrip("+") not in line, "no phone number in the log"
         assert "cadence_bot_sms_delivery_failures_total" in metrics.render()
+    with sqlite3.connect(world.database) as db:
+        found = db.execute(documented_query()).fetchall()
+    assert [row[:4] for row in found] == [(job, sent.sid, "undelivered", "30003")], "docs/sms.md finds it"
 
 
 def test_failures_are_counted_by_what_the_text_was(world: e2e.World) -> None:
