@@ -12,13 +12,16 @@ verifies, records and wakes the worker; the worker does the rest in the backgrou
 - housekeeping, hourly: forget processed messages and finished jobs once no platform would redeliver
   them. It is one job that reschedules itself, so with several processes one of them does it.
 - ``send`` (:mod:`bot.outbox`): replies waiting to be delivered, tried with capped waits until their
-  deadline, however many attempts that takes.
+  deadline, however many attempts that takes; a chat's sends go out in the order they were queued.
 - ``turn``: a turn the bot starts (a dialog step plans one with ``PlannedJob(kind="turn")``), run like a
   reminder: ``{"inbound": Inbound.model_dump(mode="json")}``.
 
 A batch runs concurrently (bounded by ``concurrency``), so a send stuck behind one chat's throttling or
-an outage never delays another chat's reminder. Cadence events alone run one after another, in the order
-claimed, so two events of one booking never race.
+an outage never delays another chat's reminder. Cadence events run one after another, in the order
+claimed, so two events of one booking never race; so do the sends of one chat, in the order queued.
+
+Every delivery made for a job names it (``Channel.send(..., job=key)``), so a delivery receipt that comes
+later (Twilio's status callback) is matched to the reminder, notice or queued reply it belongs to.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.i18n import supported, t
-from bot.outbox import SEND, Delivery, next_try, outbox_job
+from bot.outbox import LANE, SEND, Delivery, line_moved, next_try, outbox_job, queue_send
 from bot.reminders import reminder_key, schedule_reminders
 from bot.render import customer_zone, format_slot
 from bot.service import Bot
@@ -94,6 +97,9 @@ class Worker:
         made it has recorded it as the bot's, and staff should see "via telegram", not "via Cadence"."""
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._behind: dict[str, set[str]] = {}
+        """Send keys waiting here for an older send of their chat, by that send's key: when it is done
+        they are tried at once. Only a shortcut: a waiting send also retries on its own backoff."""
 
     def wake(self) -> None:
         self._wake.set()
@@ -122,12 +128,9 @@ class Worker:
     async def run_once(self) -> int:
         """Run every due job once; returns how many ran."""
         jobs = await asyncio.to_thread(self.bot.store.claim_jobs)
-        events = [job for job in jobs if job.kind == EVENT]
         async with asyncio.TaskGroup() as group:
-            group.create_task(self._run_in_order(events))
-            for job in jobs:
-                if job.kind != EVENT:
-                    group.create_task(self._run_one(job))
+            for line in _lines(jobs):
+                group.create_task(self._run_in_order(line))
         return len(jobs)
 
     async def _run_in_order(self, jobs: Sequence[Job]) -> None:
@@ -149,48 +152,67 @@ class Worker:
                 elif job.kind == HOUSEKEEPING:
                     await asyncio.to_thread(self._housekeeping)
                     return  # it rescheduled itself instead of finishing
-                else:
+                elif job.kind != LANE:  # a lane's register is due once its line is over: just finished
                     log.warning("unknown job kind %s; dropped", job.kind)
+            except _Behind as behind:
+                # Just after the send ahead: released by _release when it is done here, else (another
+                # process sends it) on this job's own backoff.
+                self._behind.setdefault(behind.ahead, set()).add(job.key)
+                finished = await asyncio.to_thread(self._retry_send, job, None)
             except (CadenceError, OSError) as exc:
-                await asyncio.to_thread(self._retry, job, exc)
-                return
+                finished = await asyncio.to_thread(self._retry, job, exc)
             except Exception as exc:
                 log.exception("job %s failed", job.key)
-                await asyncio.to_thread(self._retry, job, exc)
-                return
-            await asyncio.to_thread(self.bot.store.finish_job, job.key)
+                finished = await asyncio.to_thread(self._retry, job, exc)
+            else:
+                await asyncio.to_thread(self.bot.store.finish_job, job.key)
+                finished = True
+        if finished and job.kind == SEND:
+            await self._release(job)
 
-    def _retry(self, job: Job, exc: BaseException) -> None:
+    async def _release(self, job: Job) -> None:
+        """A send is done (delivered, or dropped): the chat's next one, if waiting here, goes at once.
+        On the event loop, like every use of ``_behind``."""
+        await asyncio.to_thread(line_moved, self.bot.store, job)
+        followers = self._behind.pop(job.key, set())
+        for follower in followers:
+            await asyncio.to_thread(self.bot.store.retry_job, follower, self.bot.clock())
+        if followers:
+            self._wake.set()
+
+    def _retry(self, job: Job, exc: BaseException) -> bool:
+        """Plan a failed job's next try; True when it was given up (finished) instead."""
         if job.kind == SEND:
-            self._retry_send(job, exc)
-            return
+            return self._retry_send(job, exc)
         if job.attempts >= _MAX_ATTEMPTS:
             log.error("job %s gave up after %d attempts (%s)", job.key, job.attempts, type(exc).__name__)
             self.bot.store.finish_job(job.key)
-            return
+            return True
         delay = timedelta(seconds=min(600, 5 * 2**job.attempts))
         log.warning("job %s failed (%s); retrying in %s", job.key, type(exc).__name__, delay)
         self.bot.store.retry_job(job.key, self.bot.clock() + delay)
+        return False
 
-    def _retry_send(self, job: Job, exc: BaseException) -> None:
-        """Replies wait for hours, not attempts: capped waits until the deadline, then dropped."""
+    def _retry_send(self, job: Job, exc: BaseException | None) -> bool:
+        """Replies wait for hours, not attempts: capped waits until the deadline, then dropped.
+        ``exc`` None: not a failure, the send waits for an older one of its chat."""
         try:
             deadline = Delivery.model_validate(job.payload).deadline
         except ValidationError:
             deadline = self.bot.clock()  # unreadable: nothing to wait for
         at = next_try(job.attempts, self.bot.clock(), deadline)
+        why = type(exc).__name__ if exc is not None else "behind an older send"
         if at is None:
-            log.error(
-                "job %s undelivered by its deadline, %d attempts (%s)",
-                job.key,
-                job.attempts,
-                type(exc).__name__,
-            )
+            log.error("job %s undelivered by its deadline, %d attempts (%s)", job.key, job.attempts, why)
             self.bot.metrics.inc("cadence_bot_errors_total", kind="outbox_expired")
             self.bot.store.finish_job(job.key)
-            return
-        log.warning("job %s not delivered (%s); next try at %s", job.key, type(exc).__name__, at.isoformat())
+            return True
+        if exc is None:
+            log.info("job %s waits (%s); next try by %s", job.key, why, at.isoformat())
+        else:
+            log.warning("job %s not delivered (%s); next try at %s", job.key, why, at.isoformat())
         self.bot.store.retry_job(job.key, at)
+        return False
 
     # -- housekeeping -----------------------------------------------------------------------------------
 
@@ -216,11 +238,13 @@ class Worker:
             return
         owner = await asyncio.to_thread(self.bot.store.booking_owner, tenant, event.data.id)
         if event.type == "booking.created":
-            await self._tell_staff(tenant, event.data, owner)
+            await self._tell_staff(tenant, event.data, owner, job.key)
         elif event.type in (CANCELLED, RESCHEDULED) and owner is not None:
-            await self._follow_change(tenant, event, owner)
+            await self._follow_change(tenant, event, owner, job.key)
 
-    async def _follow_change(self, tenant: str, event: WebhookEvent, owner: tuple[str, str]) -> None:
+    async def _follow_change(
+        self, tenant: str, event: WebhookEvent, owner: tuple[str, str], job_key: str
+    ) -> None:
         """A booking of the bot's was cancelled or moved. Events arrive out of order (Cadence retries
         with backoff), so the newest by ``created_at`` wins and a stale one changes and sends nothing;
         with the tenant's key the booking is re-read first, and what Cadence says now is what we apply
@@ -256,7 +280,7 @@ class Worker:
                 schedule_reminders, self.bot.store, self.bot.settings, outcome, self.bot.clock()
             )
         # Applied now, so a retry of this job would send nothing: what can't go out waits in the outbox.
-        await self._deliver(owner, tenant, (notice,), dedupe=f"{tenant}:{event.id}")
+        await self._deliver(owner, tenant, (notice,), dedupe=f"{tenant}:{event.id}", job=job_key)
 
     async def _reread(self, tenant: str, booking: Booking) -> Booking | None:
         """The booking as Cadence has it now, when the tenant's key lets us ask; else None (the event's
@@ -301,24 +325,29 @@ class Worker:
         return Reply(text=t(values.pop("language"), key, **values), lasting=True)
 
     async def _deliver(
-        self, chat: tuple[str, str], tenant: str | None, replies: Sequence[Reply], *, dedupe: str
+        self, chat: tuple[str, str], tenant: str | None, replies: Sequence[Reply], *, dedupe: str, job: str
     ) -> None:
-        """Send now; if the platform fails, the replies wait in the outbox (``dedupe``: an id unique in
-        the channel, so a retry queues them once) rather than the job failing after its work is done."""
+        """Send now for ``job``; if the platform fails, the replies wait in the outbox (``dedupe``: an id
+        unique in the channel, so a retry queues them once) rather than the job failing after its work
+        is done. They then go out for the outbox's own job, whose key the receipt will carry."""
         channel = self.channels.get(chat[0])
         if channel is None:
             log.info("no %s channel configured; %d replies not sent", chat[0], len(replies))
             return
         try:
-            await channel.send(chat[1], replies, tenant=tenant)
+            await channel.send(chat[1], replies, tenant=tenant, job=job)
         except Exception as exc:
             now = self.bot.clock()
             first_retry = next_try(1, now, now + OUTBOX_HOLD)
-            job = outbox_job(*chat, tenant, replies, now, hold=OUTBOX_HOLD, run_at=first_retry, dedupe=dedupe)
-            log.warning("replies not delivered (%s); queued as %s", type(exc).__name__, job.key)
-            await asyncio.to_thread(self.bot.store.add_job, job.key, job.kind, job.run_at, job.payload)
+            queued = outbox_job(
+                *chat, tenant, replies, now, hold=OUTBOX_HOLD, run_at=first_retry, dedupe=dedupe
+            )
+            log.warning("replies not delivered (%s); queued as %s", type(exc).__name__, queued.key)
+            await asyncio.to_thread(queue_send, self.bot.store, queued)
 
-    async def _tell_staff(self, tenant: str, booking: Booking, owner: tuple[str, str] | None) -> None:
+    async def _tell_staff(
+        self, tenant: str, booking: Booking, owner: tuple[str, str] | None, job_key: str
+    ) -> None:
         staff_chat = self.bot.settings.tenant(tenant).staff_telegram_chat_id
         telegram = self.channels.get("telegram")
         if staff_chat is None or telegram is None:
@@ -327,7 +356,7 @@ class Worker:
         customer = booking.customer.name if booking.customer else "?"
         source = owner[0] if owner else "Cadence"
         text = t(values.pop("language"), "staff_new_booking", customer=customer, source=source, **values)
-        await telegram.send(str(staff_chat), [Reply(text=text)], tenant=tenant)
+        await telegram.send(str(staff_chat), [Reply(text=text)], tenant=tenant, job=job_key)
 
     # -- turns the bot starts: reminders and planned turns ----------------------------------------------
 
@@ -341,7 +370,7 @@ class Worker:
             tenant=str(payload["tenant"]),
             reminder=str(payload["booking_id"]),
         )
-        await self._start_turn(inbound)
+        await self._start_turn(inbound, job.key)
 
     async def _turn(self, job: Job) -> None:
         try:
@@ -349,32 +378,78 @@ class Worker:
         except (KeyError, ValidationError):
             log.warning("job %s holds no valid inbound; dropped", job.key)
             return
-        await self._start_turn(inbound)
+        await self._start_turn(inbound, job.key)
 
-    async def _start_turn(self, inbound: Inbound) -> None:
+    async def _start_turn(self, inbound: Inbound, job_key: str) -> None:
         """Run the turn (once: the engine de-duplicates its message id, so a retried job only resends)
         and deliver its replies; what can't be delivered now waits in the outbox."""
         result = await self.bot.engine.handle(inbound)
         replies = result.to_send(resumed=True)  # a retry after a failed send: stale questions stay unsent
         if replies:
             await self._deliver(
-                (inbound.channel, inbound.chat_id), inbound.tenant, replies, dedupe=inbound.message_id
+                (inbound.channel, inbound.chat_id),
+                inbound.tenant,
+                replies,
+                dedupe=inbound.message_id,
+                job=job_key,
             )
 
     # -- the outbox -------------------------------------------------------------------------------------
 
     async def _send(self, job: Job) -> None:
-        """Deliver a ``send`` job's replies; any exception is a failed try (see :meth:`_retry_send`)."""
+        """Deliver a ``send`` job's replies; any exception is a failed try (see :meth:`_retry_send`).
+        Raises :class:`_Behind` while the send queued before it for the chat is still pending."""
         try:
             delivery = Delivery.model_validate(job.payload)
         except ValidationError:
             log.warning("job %s holds no valid delivery; dropped", job.key)
             return
+        if delivery.after is not None:
+            ahead = await asyncio.to_thread(self.bot.store.get_job, delivery.after)
+            if ahead is not None and ahead.kind == SEND:
+                raise _Behind(ahead.key)
         channel = self.channels.get(delivery.channel)
         if channel is None:
             log.warning("job %s: no %s channel configured; dropped", job.key, delivery.channel)
             return
-        await channel.send(delivery.chat_id, delivery.replies, tenant=delivery.tenant)
+        await channel.send(delivery.chat_id, delivery.replies, tenant=delivery.tenant, job=job.key)
+
+
+class _Behind(Exception):
+    """A send must wait: the send ``ahead`` of it, queued earlier for the same chat, is still pending."""
+
+    def __init__(self, ahead: str) -> None:
+        super().__init__(ahead)
+        self.ahead = ahead
+
+
+def _lines(jobs: Sequence[Job]) -> list[list[Job]]:
+    """A batch cut into lines that each run one job after another, the lines side by side: all Cadence
+    events in one line (in claimed order), each chat's sends in one line in the order they were queued
+    (an older one first, so the newer finds it done), every other job alone."""
+    events = [job for job in jobs if job.kind == EVENT]
+    chats: dict[str, list[Job]] = {}
+    lines: list[list[Job]] = [events] if events else []
+    for job in jobs:
+        if job.kind == SEND and isinstance(lane := job.payload.get("lane"), str):
+            chats.setdefault(lane, []).append(job)
+        elif job.kind != EVENT:
+            lines.append([job])
+    lines.extend(_in_queue_order(sends) for sends in chats.values())
+    return lines
+
+
+def _in_queue_order(sends: list[Job]) -> list[Job]:
+    """``sends`` of one chat, each after the one it names as ``after`` when that one is here too."""
+    by_key = {job.key: job for job in sends}
+
+    def ahead_here(job: Job) -> int:
+        count, after = 0, job.payload.get("after")
+        while isinstance(after, str) and after in by_key and count < len(sends):  # bounded: no cycles
+            count, after = count + 1, by_key[after].payload.get("after")
+        return count
+
+    return sorted(sends, key=ahead_here)
 
 
 def parse_event(body: bytes) -> WebhookEvent | None:

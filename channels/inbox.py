@@ -31,7 +31,7 @@ from functools import partial
 from typing import TypeVar
 
 from bot.i18n import supported, t
-from bot.outbox import outbox_job
+from bot.outbox import outbox_job, queue_send
 from bot.service import Bot
 from bot.types import Inbound, Reply
 
@@ -183,7 +183,7 @@ class InboxRunner:
                 self.bot.clock(),
                 dedupe=f"dead-{inbound.message_id}",
             )
-            await asyncio.to_thread(self.bot.store.add_job, job.key, job.kind, job.run_at, job.payload)
+            await asyncio.to_thread(queue_send, self.bot.store, job)
 
     async def _language(self, inbound: Inbound) -> str:
         stored = await asyncio.to_thread(self.bot.store.load, inbound.channel, inbound.chat_id)

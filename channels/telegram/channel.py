@@ -49,7 +49,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 
 from bot.i18n import LANGUAGES, supported, t
 from bot.locks import KeyedLocks
-from bot.outbox import outbox_job
+from bot.outbox import outbox_job, queue_send
 from bot.service import Bot
 from bot.types import Inbound, Reply
 from channels.bodies import BadBody, parse_json_object, read_limited
@@ -508,7 +508,7 @@ class TelegramChannel:
             run_at=held.until,
             dedupe=dedupe,
         )
-        await asyncio.to_thread(self.bot.store.add_job, job.key, job.kind, job.run_at, job.payload)
+        await asyncio.to_thread(queue_send, self.bot.store, job)  # behind the chat's older queued replies
         self.bot.metrics.inc("cadence_bot_errors_total", kind="telegram_outboxed")
         if chat_id in self._held:  # the chat's next queued replies are due just after these: in order
             self._held[chat_id] = max(self._held[chat_id], job.run_at) + _NEXT_IN_LINE

@@ -14,7 +14,7 @@ import pytest
 
 from bot.config import Settings
 from bot.engine import Engine
-from bot.outbox import MAX_WAIT, SEND, outbox_job
+from bot.outbox import LANE, MAX_WAIT, SEND, lane_key, outbox_job, queue_send
 from bot.service import Bot, open_bot
 from bot.types import Inbound, Outcome, PlannedJob, Profile, Reply
 from bot.worker import Worker
@@ -40,6 +40,8 @@ class Channel:
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
+        self.jobs: list[str | None] = []
+        """The job each delivery was made for, in order."""
         self.tries = 0
         self.down = False
         self.stuck_chat: str | None = None
@@ -63,6 +65,7 @@ class Channel:
         if chat_id == self.stuck_chat:
             await self.release.wait()  # a throttled chat: its send waits a long time
         self.sent.extend((chat_id, reply.text) for reply in replies)
+        self.jobs.append(job)
         return True
 
 
@@ -170,6 +173,78 @@ async def test_one_chats_stuck_send_never_holds_up_another_chats(bot: Bot, clock
         assert sms.sent == [("+15550000002", "to another chat")]
         sms.release.set()
     assert ("+15550000001", "to the throttled chat") in sms.sent
+
+
+async def test_a_send_job_names_itself_to_the_channel(bot: Bot, clock: Clock) -> None:
+    """So a delivery receipt (Twilio's status callback) can be matched to the job later."""
+    sms = Channel()
+    job = outbox_job("sms", PHONE, None, [Reply(text="hi")], clock.now)
+    assert queue_send(bot.store, job)
+    await Worker(bot, {"sms": sms}).run_once()
+    assert sms.jobs == [job.key]
+
+
+async def run_through(worker: Worker, clock: Clock, until: datetime) -> None:
+    """The worker's loop, second by second on the test's clock: every due job runs when it is due."""
+    while clock.now < until:
+        clock.now += timedelta(seconds=1)
+        while await worker.run_once():  # a send released by the one ahead of it runs in the same second
+            pass
+
+
+async def test_one_chats_replies_go_out_in_the_order_queued_after_an_outage(bot: Bot, clock: Clock) -> None:
+    """Three replies to one chat queued during an outage, each with its own backoff (the oldest has
+    failed most, so it waits longest), and the worker running batches concurrently: once the platform
+    is back they arrive in the order queued; another chat's reply, queued last, is not held behind."""
+    sms = Channel()
+    sms.down = True
+    worker = Worker(bot, {"sms": sms})
+    other = "+15550000002"
+    for n, after in enumerate((0, 100, 160)):  # queued while down: tried at 0 s, 100 s and 160 s on
+        await run_through(worker, clock, T0 + timedelta(seconds=after))
+        assert queue_send(bot.store, outbox_job("sms", PHONE, None, [Reply(text=f"reply {n}")], clock.now))
+        assert PHONE not in lane_key("sms", PHONE)
+    await run_through(worker, clock, T0 + timedelta(seconds=170))
+    sms.down = False  # back: the first reply's next try is minutes away, the others' are sooner
+    queue_send(bot.store, outbox_job("sms", other, None, [Reply(text="to another chat")], clock.now))
+    assert await worker.run_once() == 1
+    assert sms.sent == [(other, "to another chat")], "at once, though the first chat's replies wait"
+    await run_through(worker, clock, T0 + timedelta(minutes=30))
+    assert [text for chat, text in sms.sent if chat == PHONE] == ["reply 0", "reply 1", "reply 2"]
+    assert bot.store.count_jobs() == 0, "nothing of the line is left pending"
+
+
+async def test_a_chats_replies_claimed_in_one_batch_go_out_in_the_order_queued(
+    bot: Bot, clock: Clock
+) -> None:
+    """The newest claimed first (due earliest), all in one concurrent batch: still sent oldest first,
+    and in one batch (no wait for a later one)."""
+    sms = Channel()
+    worker = Worker(bot, {"sms": sms})
+    later = clock.now + timedelta(seconds=30)
+    for n, run_at in enumerate((later, later - timedelta(seconds=10), later - timedelta(seconds=20))):
+        job = outbox_job("sms", PHONE, None, [Reply(text=f"reply {n}")], clock.now, run_at=run_at)
+        assert queue_send(bot.store, job)
+    clock.now = later
+    assert await worker.run_once() == 3
+    assert sms.sent == [(PHONE, "reply 0"), (PHONE, "reply 1"), (PHONE, "reply 2")]
+
+
+async def test_a_line_outlives_nothing_once_its_sends_are_dropped(bot: Bot, clock: Clock) -> None:
+    """Replies dropped at their deadline free the line: the next one queued does not wait for them."""
+    sms = Channel()
+    sms.down = True
+    worker = Worker(bot, {"sms": sms})
+    hold = timedelta(minutes=5)
+    assert queue_send(bot.store, outbox_job("sms", PHONE, None, [Reply(text="old")], clock.now, hold=hold))
+    await run_through(worker, clock, T0 + hold + timedelta(seconds=1))
+    assert bot.store.count_jobs() == 0
+    assert bot.store.get_job(lane_key("sms", PHONE)) is None
+    sms.down = False
+    assert queue_send(bot.store, outbox_job("sms", PHONE, None, [Reply(text="new")], clock.now))
+    assert await worker.run_once() == 1
+    assert sms.sent == [(PHONE, "new")]
+    assert LANE == "send_lane"
 
 
 # -- turns the bot starts --------------------------------------------------------------------------------

@@ -30,6 +30,20 @@ STAFF_CHAT = -1001234567890
 TOMORROW_3PM = datetime.fromisoformat("2026-06-02T14:00:00+00:00")
 
 
+class JobChannel(RecordingChannel):
+    """Records, too, the job each delivery is made for (matched later to the platform's receipt)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.jobs: list[str | None] = []
+
+    async def send(
+        self, chat_id: str, replies: Any, *, tenant: str | None = None, job: str | None = None
+    ) -> bool:
+        self.jobs.append(job)
+        return await super().send(chat_id, replies, tenant=tenant, job=job)
+
+
 @dataclass
 class Setup:
     cadence: str
@@ -94,7 +108,7 @@ def signed_post(url: str, event: dict[str, Any], secret: str = SECRET) -> httpx.
 
 @pytest.mark.anyio
 async def test_business_cancels_and_the_customer_hears_it(setup: Setup) -> None:
-    telegram = RecordingChannel("telegram")
+    telegram = JobChannel("telegram")
     bot = setup.open()
     # The served bot is a second one on the same database: the server runs its own event loop, and its
     # worker re-reads bookings through its own HTTP pool (a pool is bound to one loop).
@@ -107,6 +121,8 @@ async def test_business_cancels_and_the_customer_hears_it(setup: Setup) -> None:
         assert bot.store.owned_bookings("telegram", "555") == []
     [text] = [t for t in telegram.texts("555") if "cancelled" in t]
     assert "Haircut" in text and "Tue 2 Jun" in text and "Studio Salon" in text
+    [job] = telegram.jobs
+    assert job is not None and job.startswith("event:salon:evt"), "sent for the event's job"
 
 
 @pytest.mark.anyio
@@ -223,7 +239,7 @@ def _event_queued(bot: Bot) -> bool:
 
 @pytest.mark.anyio
 async def test_staff_chat_hears_of_bot_bookings(setup: Setup) -> None:
-    telegram = RecordingChannel("telegram")
+    telegram = JobChannel("telegram")
     bot = setup.open(staff_telegram_chat_id=STAFF_CHAT, running=True)  # the grace period has to pass
     worker = Worker(bot, {"telegram": telegram}, poll_seconds=0.1, created_grace=timedelta(seconds=0.5))
     with serving(create_app(bot, [telegram], worker=worker), port=int(setup.bot_url.rsplit(":", 1)[1])):
@@ -231,11 +247,13 @@ async def test_staff_chat_hears_of_bot_bookings(setup: Setup) -> None:
         wait_for(lambda: bool(telegram.texts(str(STAFF_CHAT))))
     [text] = telegram.texts(str(STAFF_CHAT))
     assert text.startswith("New booking: Haircut, Tue 2 Jun, 3:00 PM, Pat Patient, via sms")
+    [job] = telegram.jobs
+    assert job is not None and job.startswith("event:salon:evt")
 
 
 @pytest.mark.anyio
 async def test_reminder_fires_at_the_lead_time_and_move_it_reschedules(setup: Setup) -> None:
-    telegram = RecordingChannel("telegram")
+    telegram = JobChannel("telegram")
     bot = setup.open(reminder_lead_hours=24)
     worker = Worker(bot, {"telegram": telegram})
     await book(bot)
@@ -245,6 +263,8 @@ async def test_reminder_fires_at_the_lead_time_and_move_it_reschedules(setup: Se
     assert await worker.run_once() == 1
     assert await worker.run_once() == 0, "sent once"
     [reminder] = [reply for _, reply in telegram.sent]
+    [owned] = bot.store.owned_bookings("telegram", "555")
+    assert telegram.jobs == [f"reminder:{owned.booking_id}"], "sent for the reminder's job"
     assert "Reminder" in reminder.text and [o.label for o in reminder.options] == [
         "Keep it",
         "Move it",
