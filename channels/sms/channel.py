@@ -45,7 +45,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.i18n import supported, t
 from bot.locks import KeyedLocks
-from bot.outbox import next_try, outbox_job
+from bot.outbox import next_try, outbox_job, queue_send
 from bot.service import Bot
 from bot.types import Inbound, Reply
 from channels.inbox import InboxOptions, InboxRunner
@@ -296,7 +296,7 @@ class SmsChannel:
             run_at=next_try(1, now, now + hold),
             dedupe=dedupe,
         )
-        await asyncio.to_thread(self.bot.store.add_job, job.key, job.kind, job.run_at, job.payload)
+        await asyncio.to_thread(queue_send, self.bot.store, job)  # behind the chat's older queued texts
         log.warning("SMS: %d text(s) wait in the outbox as %s (Twilio unavailable)", len(bodies), job.key)
         self.bot.metrics.inc("cadence_bot_errors_total", kind="sms_outboxed")
 

@@ -86,6 +86,21 @@ def test_an_undelivered_reminder_is_counted_logged_and_marked_on_its_job(
     assert [row[:4] for row in found] == [(job, sent.sid, "undelivered", "30003")], "docs/sms.md finds it"
 
 
+def test_the_worker_sends_a_due_reminder_for_its_job_and_a_failure_is_marked_on_it(world: e2e.World) -> None:
+    """The whole path: a booking by text, its reminder run by the worker when due, Twilio's report."""
+    with world.serve() as served:
+        e2e.book_in_three_texts(served.phone())
+        [booking] = world.bookings()
+        job = served.bot.store.get_job(reminder_key(booking["id"]))
+        assert job is not None
+        world.now[0] = job.run_at + timedelta(minutes=1)
+        [reminder] = world.fake.wait_for(PAT, 1)
+        assert world.fake.report(reminder.sid, "failed", error_code="30005").status_code == 204
+        assert delivery(world, reminder.sid) == (job.key, "failed", "30005")
+        metrics = served.bot.metrics
+        assert metrics.value("cadence_bot_sms_delivery_failures_total", kind="reminder") == 1
+
+
 def test_failures_are_counted_by_what_the_text_was(world: e2e.World) -> None:
     jobs = {
         "event:salon:evt_123": "notification",
