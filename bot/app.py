@@ -32,6 +32,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.service import Bot, open_bot
+from bot.turns import RunsTurns, Turns
 from bot.types import Channel
 from bot.worker import Worker, webhook_routes
 
@@ -184,10 +185,16 @@ def create_app(
     freeze_gc: bool = False,
     metrics_token: str | None = None,
     metrics_socket: socket.socket | None = None,
+    grace: float = 5.0,
 ) -> Starlette:
     """The ASGI app: health, metrics, Cadence's webhook, each channel's routes and ``routes``. The
     lifespan starts the channels and the job worker (``run_worker=False`` leaves jobs queued, as a
     crashed process would), stops them, and closes the bot.
+
+    The lifespan owns the grace period on stop (:mod:`bot.turns`): the channels that can run their turns
+    in its task group do, and on shutdown it stops accepting turns, lets those in flight finish for at
+    most ``grace`` seconds in all, then stops the worker (what is left of the grace lets its batch
+    finish), then the channels, and closes the store last, since turns and jobs write to it to the end.
 
     ``metrics_token`` makes ``GET /metrics`` answer only a request bearing it. ``metrics_socket`` (bound
     and listening) moves ``GET /metrics`` off this app: the lifespan serves it on that socket instead,
@@ -199,26 +206,34 @@ def create_app(
     tests, which build many apps in one process: what is frozen is never freed."""
 
     worker = worker or Worker(bot, {channel.name: channel for channel in channels})
+    turns = Turns(grace)
+    for channel in channels:
+        if isinstance(channel, RunsTurns):
+            channel.run_turns_in(turns)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         started: list[Channel] = []
         side: tuple[uvicorn.Server, asyncio.Task[None]] | None = None
+        clock = asyncio.get_running_loop().time
+        stopping_at: float | None = None
         try:
-            for channel in channels:
-                if await _start_channel(channel, bot, app.state.disabled):
-                    started.append(channel)
-            if run_worker:
-                await worker.start()
-            if metrics_socket is not None:
-                server = _metrics_server(bot, metrics_token)
-                side = server, asyncio.create_task(server.serve(sockets=[metrics_socket]))
-                host, port = metrics_socket.getsockname()[:2]
-                log.info("GET /metrics is served on %s port %s only", host, port)
-            if freeze_gc:
-                gc.collect()  # garbage from start-up first, so it is not frozen with the rest
-                gc.freeze()
-            yield
+            async with turns.running():  # on the way out: no new turns, those in flight get the grace
+                for channel in channels:
+                    if await _start_channel(channel, bot, app.state.disabled):
+                        started.append(channel)
+                if run_worker:
+                    await worker.start()
+                if metrics_socket is not None:
+                    server = _metrics_server(bot, metrics_token)
+                    side = server, asyncio.create_task(server.serve(sockets=[metrics_socket]))
+                    host, port = metrics_socket.getsockname()[:2]
+                    log.info("GET /metrics is served on %s port %s only", host, port)
+                if freeze_gc:
+                    gc.collect()  # garbage from start-up first, so it is not frozen with the rest
+                    gc.freeze()
+                yield
+                stopping_at = clock()
         finally:
             if side is not None:
                 side[0].should_exit = True
@@ -226,7 +241,9 @@ def create_app(
                     await side[1]
             if metrics_socket is not None:
                 metrics_socket.close()
-            await worker.stop()
+            # One grace in all: the worker's batch gets what the turns left of it.
+            left = grace - (clock() - stopping_at) if stopping_at is not None else 0.0
+            await worker.stop(grace=max(0.0, left))
             for channel in reversed(started):
                 with contextlib.suppress(Exception):
                     await channel.stop()
@@ -248,6 +265,7 @@ def create_app(
     app.state.bot = bot
     app.state.channels = {channel.name: channel for channel in channels}
     app.state.worker = worker
+    app.state.turns = turns
     app.state.disabled = {}  # channel name -> why its start failed (GET /readyz lists them)
     return app
 

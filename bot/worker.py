@@ -97,6 +97,7 @@ class Worker:
         made it has recorded it as the bot's, and staff should see "via telegram", not "via Cadence"."""
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._behind: dict[str, set[str]] = {}
         """Send keys waiting here for an older send of their chat, by that send's key: when it is done
         they are tried at once. Only a shortcut: a waiting send also retries on its own backoff."""
@@ -105,18 +106,26 @@ class Worker:
         self._wake.set()
 
     async def start(self) -> None:
+        self._stopping = False
         await asyncio.to_thread(self._plan_housekeeping)
         self._task = asyncio.create_task(self._loop(), name="cadence-bot-worker")
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    async def stop(self, grace: float = 0.0) -> None:
+        """Start no more batches; let the one running finish for up to ``grace`` seconds, then cancel
+        it (its jobs stay leased, and are tried again once the lease runs out)."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        if grace > 0:
+            await asyncio.wait({task}, timeout=grace)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.run_once()
             except Exception:

@@ -16,7 +16,9 @@ processes it. :class:`InboxRunner` owns the rest of the message's life in the in
 - **the retry wait**: a message whose processing failed waits ``retry_after`` before its next attempt.
 
 What differs stays in the channel: how a message is processed and answered (Telegram's turn slots and
-taps; SMS's reply budget and TwiML), and the grace period its ``stop`` gives turns in progress.
+taps; SMS's reply budget and TwiML). The grace period on stop belongs to the app's lifespan, whose task
+group runs the turns (:mod:`bot.turns`); once it stops accepting, the sweep only renews leases, so a
+message is neither claimed (an attempt spent) nor buried while the process winds down.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from typing import TypeVar
 from bot.i18n import supported, t
 from bot.outbox import outbox_job, queue_send
 from bot.service import Bot
+from bot.turns import Turns
 from bot.types import Inbound, Reply
 
 __all__ = ["InboxOptions", "InboxRunner"]
@@ -69,6 +72,8 @@ class InboxRunner:
         self._inflight: set[str] = set()
         self._leases = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{channel}-inbox-leases")
         self._loop: asyncio.Task[None] | None = None
+        self.turns: Turns | None = None
+        """The lifespan's turns, when the channel runs its turns there (see the module notes)."""
 
     # -- what the channel calls -----------------------------------------------------------------------
 
@@ -121,6 +126,8 @@ class InboxRunner:
     async def sweep(self) -> int:
         """Renew our leases, answer dead letters, resume what nobody holds; returns how many resumed."""
         await self.renew()
+        if self.turns is not None and not self.turns.accepting:
+            return 0  # shutting down: what is stored waits for the next start
         for dead in await asyncio.to_thread(
             partial(self.bot.store.dead_inbound, channel=self.channel, max_attempts=self.options.max_attempts)
         ):

@@ -35,10 +35,11 @@ import contextlib
 import hmac
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 import telegram
 from starlette.requests import Request
@@ -51,6 +52,7 @@ from bot.i18n import LANGUAGES, supported, t
 from bot.locks import KeyedLocks
 from bot.outbox import outbox_job, queue_send
 from bot.service import Bot
+from bot.turns import Turns
 from bot.types import Inbound, Reply
 from channels.bodies import BadBody, parse_json_object, read_limited
 from channels.inbox import InboxOptions, InboxRunner
@@ -111,7 +113,8 @@ class TelegramOptions:
     long: at 0.3 s a turn, 16 allow about 50 turns a second, near what one process's CPU does (on
     loopback, 2 to 16 measured alike, within the shared machine's noise)."""
     grace: float = 10.0
-    """How long :meth:`TelegramChannel.stop` waits for turns in progress before cancelling them."""
+    """How long :meth:`TelegramChannel.stop` waits for turns in progress before cancelling them, when the
+    channel runs on its own; under ``serve`` the app's lifespan owns the grace (:mod:`bot.turns`)."""
     retries: int = 5
     backoff: float = 1.0
     max_wait: float = MAX_WAIT
@@ -166,6 +169,13 @@ class TelegramChannel:
         """Chats shown a share-contact keyboard that no later message has removed yet."""
         self._loops: list[asyncio.Task[None]] = []
         self._closed = False
+        self._app_turns: Turns | None = None
+        """The app lifespan's task group, once :meth:`run_turns_in` is called; else tasks of our own."""
+
+    def run_turns_in(self, turns: Turns) -> None:
+        """Run turns and taps in the lifespan's group, which then owns their grace on stop."""
+        self._app_turns = turns
+        self.inbox.turns = turns
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -194,15 +204,16 @@ class TelegramChannel:
         self.inbox.start()
 
     async def stop(self) -> None:
-        """Stop polling and sweeping, let turns in progress finish (up to ``grace``), then close.
-        What is cancelled stays in the inbox and is resumed by the next start."""
+        """Stop polling and sweeping, let turns in progress finish (up to ``grace``; under the app's
+        lifespan they already had its grace), then close. What is cancelled stays in the inbox and is
+        resumed by the next start."""
         self._closed = True
         await self.inbox.stop()
         for task in self._loops:
             task.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
         self._loops.clear()
-        if self._tasks:
+        if self._tasks:  # under the lifespan, none are left: they had its grace already
             _, pending = await asyncio.wait(set(self._tasks), timeout=self.options.grace)
             for task in pending:
                 task.cancel()
@@ -342,17 +353,23 @@ class TelegramChannel:
 
     # -- processing ----------------------------------------------------------------------------------
 
-    def _spawn(self, work: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(work)
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> bool:
+        """Start ``work``: in the lifespan's group when there is one; False once it stops accepting."""
+        app_turns = self._app_turns
+        task = app_turns.spawn(work) if app_turns is not None else asyncio.ensure_future(work)
+        if task is None:
+            return False
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         task.add_done_callback(_log_crash)
+        return True
 
     def _start(self, inbound: Inbound, *, resumed: bool) -> None:
         if self._closed:
             return  # stored: the next start resumes it
         self.inbox.hold(inbound.message_id)  # leased while it waits for a slot, too
-        self._spawn(self._process(inbound, resumed=resumed))
+        if not self._spawn(self._process(inbound, resumed=resumed)):
+            self.inbox.release(inbound.message_id)  # shutting down: stored, the next start resumes it
 
     @contextlib.asynccontextmanager
     async def _chat(self, chat_id: str) -> AsyncIterator[None]:
