@@ -28,6 +28,7 @@ Schema: :data:`bot.store.migrations.MIGRATIONS`, as on SQLite, applied when a st
 transaction-level advisory lock, so processes starting together migrate once. Tables live in the
 connection's ``search_path`` (the tests give each test a schema of its own).
 """
+
 from __future__ import annotations
 
 import hashlib
