@@ -96,8 +96,10 @@ class TelegramWorld:
             database=self.database,
             clock=lambda: self.now[0],
         )
-        channel = create_channel(bot, polling=polling, options=TelegramOptions(**{**tuning, **options}))
-        with serving(create_app(bot, [channel])) as url:
+        telegram_options = TelegramOptions(**{**tuning, **options})
+        channel = create_channel(bot, polling=polling, options=telegram_options)
+        # The app's lifespan owns the grace on stop: the channel's own grace is the one the test chose.
+        with serving(create_app(bot, [channel], grace=telegram_options.grace)) as url:
             yield ServedBot(url, bot, channel, done, sleeps)
 
     def bookings(self) -> list[dict[str, Any]]:
