@@ -148,9 +148,10 @@ def test_a_restart_between_the_200_and_the_reply_still_replies_once(telegram_wor
         again.wait_done(update)  # resumed from the inbox at start
         assert texts(world.fake.sent(pat.chat_id)) == [GREETING, ASK_SERVICE]
         again.deliver(update)  # Telegram never saw a reply, so it delivers again: nothing more happens
-        time.sleep(0.3)
-        assert texts(world.fake.sent(pat.chat_id)) == [GREETING, ASK_SERVICE]
-        again.tap("Colour")  # and the conversation carries on from there
+        again.tap("Colour")  # and the conversation carries on from there (one chat's turns run in order,
+        # so a second run of the redelivered update would have answered before this tap)
+        sent = texts(world.fake.sent(pat.chat_id))
+        assert sent[:2] == [GREETING, ASK_SERVICE] and GREETING not in sent[2:], sent
         assert "Colour" in world.fake.sent(pat.chat_id)[-1]["text"]
 
 
@@ -212,7 +213,8 @@ def test_replies_that_could_not_go_out_wait_in_the_outbox_and_go_out_in_order(
         world.now[0] += timedelta(seconds=6)  # the outbox's first retry is due
         expected = 2 if customer_wrote_again else 1
         wait_until(lambda: len(world.fake.sent(pat.chat_id)) == len(before) + expected, 10, "the outbox")
-        time.sleep(0.3)
+        # Once the outbox is empty nothing more can be sent: a reply sent twice would be there now.
+        wait_until(lambda: served.bot.store.count_jobs("send") == 0, 10, "the outbox to empty")
         resent = texts(world.fake.sent(pat.chat_id))[len(before) :]
     assert len(resent) == expected, resent
     assert "haircut" in resent[0].lower() and "when" in resent[0].lower(), resent
@@ -240,7 +242,7 @@ def test_a_booking_confirmation_that_never_went_out_is_sent_once_from_the_outbox
         wait_until(
             lambda: any("You're booked" in m["text"] for m in world.fake.sent(pat.chat_id)), 10, "booked"
         )
-        time.sleep(0.3)
+        wait_until(lambda: served.bot.store.count_jobs("send") == 0, 10, "the outbox to empty")
         booked = [m for m in world.fake.sent(pat.chat_id) if "You're booked" in m["text"]]
     assert len(booked) == 1 and len(world.bookings()) == 1
 
@@ -292,7 +294,7 @@ def test_an_update_delivered_three_times_books_once(telegram_world: TelegramWorl
             list(pool.map(pat.deliver, [update, update]))
         pat.wait_done(update)
         pat.deliver(update)  # ...and once more later
-        time.sleep(0.3)
+        pat.say("help")  # one chat's turns run in order: a second run of the tap would have come first
         assert not served.channel.busy
     assert len(world.bookings()) == 1
     assert sum(m["text"].startswith("You're booked!") for m in world.fake.sent(pat.chat_id)) == 1
