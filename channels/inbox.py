@@ -25,6 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -70,6 +73,9 @@ class InboxRunner:
         self.bot, self.channel, self.options = bot, channel, options
         self._resume, self._send = resume, send
         self._inflight: set[str] = set()
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        """Who this runner is, on every lease it takes: it renews only those (a message another process
+        claimed after our lease ran out stays theirs)."""
         self._leases = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{channel}-inbox-leases")
         self._loop: asyncio.Task[None] | None = None
         self.turns: Turns | None = None
@@ -94,7 +100,13 @@ class InboxRunner:
         """Processing failed: no more renewals, and the next attempt waits ``retry_after``."""
         self._inflight.discard(message_id)
         await self._on_lease_thread(
-            partial(self.bot.store.renew_inbound, self.channel, [message_id], lease=self.options.retry_after)
+            partial(
+                self.bot.store.renew_inbound,
+                self.channel,
+                [message_id],
+                lease=self.options.retry_after,
+                holder=self.holder,
+            )
         )
 
     def release(self, message_id: str) -> None:
@@ -138,6 +150,7 @@ class InboxRunner:
                 channel=self.channel,
                 lease=self.options.resume_lease,
                 max_attempts=self.options.max_attempts,
+                holder=self.holder,
             )
         )
         resumed = 0
@@ -157,6 +170,7 @@ class InboxRunner:
                     self.channel,
                     sorted(self._inflight),
                     lease=self.options.resume_lease,
+                    holder=self.holder,
                 )
             )
 

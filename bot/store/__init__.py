@@ -109,7 +109,7 @@ class Store(Protocol):
         ...
 
     # inbox: inbound accepted before it is answered
-    def enqueue_inbound(self, inbound: Inbound, *, lease: timedelta = ...) -> bool: ...
+    def enqueue_inbound(self, inbound: Inbound, *, lease: timedelta = ..., holder: str = "") -> bool: ...
     def claim_inbound(
         self,
         *,
@@ -117,6 +117,7 @@ class Store(Protocol):
         lease: timedelta = ...,
         limit: int = 100,
         max_attempts: int | None = None,
+        holder: str = "",
     ) -> list[Inbound]:
         """Messages whose lease ran out, oldest first, leased to the caller; each claim counts one more
         attempt. With ``max_attempts``, those already tried that often are not handed out: call
@@ -130,9 +131,12 @@ class Store(Protocol):
         apologise to each customer and count them. One whose turn had committed is removed, not returned."""
         ...
 
-    def renew_inbound(self, channel: str, message_ids: Sequence[str], *, lease: timedelta) -> None:
+    def renew_inbound(
+        self, channel: str, message_ids: Sequence[str], *, lease: timedelta, holder: str = ""
+    ) -> None:
         """Extend the lease on messages still being processed: a live process keeps what it holds, a
-        dead one's messages are free for others (or its successor) after ``lease``."""
+        dead one's messages are free for others (or its successor) after ``lease``. With ``holder``
+        (the one given to :meth:`enqueue_inbound` and :meth:`claim_inbound`), only what it holds."""
         ...
 
     def finish_inbound(self, channel: str, message_id: str) -> None: ...

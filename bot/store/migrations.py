@@ -149,6 +149,11 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             ),
         },
     ),
+    Migration(
+        "Issue 16: who holds each inbox message's lease, so a process renews only the leases it holds"
+        " (never one another process claimed after its own ran out).",
+        shared=("ALTER TABLE inbox ADD COLUMN holder TEXT NOT NULL DEFAULT ''",),
+    ),
 )
 """Applied in order; ``cadence_bot_version`` counts how many are in the database. Append only."""
 

@@ -309,20 +309,23 @@ class SQLStore:
 
     # -- inbox: inbound accepted before it is answered -------------------------------------------------
 
-    def enqueue_inbound(self, inbound: Inbound, *, lease: timedelta = timedelta(minutes=1)) -> bool:
+    def enqueue_inbound(
+        self, inbound: Inbound, *, lease: timedelta = timedelta(minutes=1), holder: str = ""
+    ) -> bool:
         """Keep ``inbound`` until :meth:`finish_inbound`; False if it is already queued or processed.
         Durable: the platform is told it arrived once this returns.
 
-        The caller holds it for ``lease`` (it is about to process it); after that, :meth:`claim_inbound`
-        hands it to whoever asks, which is how a message accepted just before a crash is still answered.
+        The caller (``holder``) holds it for ``lease`` (it is about to process it); after that,
+        :meth:`claim_inbound` hands it to whoever asks, which is how a message accepted just before a
+        crash is still answered.
         """
         now = self._clock()
         to_db = self._dialect.to_db
         with self._write(durable=True, one_statement=True) as db:
             cursor = db.execute(
                 "INSERT INTO inbox"
-                " (channel, message_id, chat_id, inbound, received_at, lease_until, attempts)"
-                " SELECT ?, ?, ?, ?, ?, ?, 1 WHERE NOT EXISTS (SELECT 1 FROM processed_messages"
+                " (channel, message_id, chat_id, inbound, received_at, lease_until, attempts, holder)"
+                " SELECT ?, ?, ?, ?, ?, ?, 1, ? WHERE NOT EXISTS (SELECT 1 FROM processed_messages"
                 "  WHERE channel = ? AND chat_id = ? AND message_id = ?)"
                 " ON CONFLICT DO NOTHING",
                 [
@@ -332,6 +335,7 @@ class SQLStore:
                     inbound.model_dump_json(),
                     to_db(now),
                     to_db(now + lease),
+                    holder,
                     inbound.channel,
                     inbound.chat_id,
                     inbound.message_id,
@@ -346,10 +350,11 @@ class SQLStore:
         lease: timedelta = timedelta(minutes=1),
         limit: int = 100,
         max_attempts: int | None = None,
+        holder: str = "",
     ) -> list[Inbound]:
-        """Inbound messages nobody is processing (their lease ran out), oldest first, now leased to us;
-        with ``channel``, only that channel's (each channel resumes its own). With ``max_attempts``, a
-        message already handed out that many times is left for :meth:`dead_inbound`."""
+        """Inbound messages nobody is processing (their lease ran out), oldest first, now leased to
+        ``holder``; with ``channel``, only that channel's (each channel resumes its own). With
+        ``max_attempts``, a message already handed out that many times is left for :meth:`dead_inbound`."""
         now = self._clock()
         to_db = self._dialect.to_db
         where = "lease_until <= ?"
@@ -362,27 +367,32 @@ class SQLStore:
             params.append(max_attempts)
         with self._write(one_statement=True) as db:
             rows = db.execute(
-                "UPDATE inbox SET lease_until = ?, attempts = attempts + 1"
+                "UPDATE inbox SET lease_until = ?, attempts = attempts + 1, holder = ?"
                 " WHERE (channel, message_id) IN (SELECT channel, message_id FROM inbox"
                 f"  WHERE {where} ORDER BY received_at LIMIT ?{self._dialect.skip_locked})"
                 " RETURNING received_at, inbound",
-                [to_db(now + lease), *params, limit],
+                [to_db(now + lease), holder, *params, limit],
             ).fetchall()
         return [Inbound.model_validate_json(inbound) for _, inbound in sorted(rows, key=lambda row: row[0])]
 
-    def renew_inbound(self, channel: str, message_ids: Sequence[str], *, lease: timedelta) -> None:
+    def renew_inbound(
+        self, channel: str, message_ids: Sequence[str], *, lease: timedelta, holder: str = ""
+    ) -> None:
         """Extend our lease on messages still being processed (any number: a long backlog is renewed in
-        statements of at most :data:`_RENEW_CHUNK` ids, under SQLite's limit on parameters)."""
+        statements of at most :data:`_RENEW_CHUNK` ids, under SQLite's limit on parameters). With
+        ``holder``, only the leases it holds: a message another process claimed once ours ran out (our
+        renewals were late) stays theirs."""
         if not message_ids:
             return
         until = self._dialect.to_db(self._clock() + lease)
+        mine = " AND holder = ?" if holder else ""
         with self._write() as db:
             for start in range(0, len(message_ids), _RENEW_CHUNK):
                 chunk = message_ids[start : start + _RENEW_CHUNK]
                 marks = ", ".join("?" * len(chunk))
                 db.execute(
-                    f"UPDATE inbox SET lease_until = ? WHERE channel = ? AND message_id IN ({marks})",
-                    [until, channel, *chunk],
+                    f"UPDATE inbox SET lease_until = ? WHERE channel = ? AND message_id IN ({marks}){mine}",
+                    [until, channel, *chunk, *([holder] if holder else [])],
                 )
 
     def finish_inbound(self, channel: str, message_id: str) -> None:

@@ -415,7 +415,9 @@ class SmsChannel:
         answers from it) and the message; False for a redelivery."""
         if texted:
             await asyncio.to_thread(self.bot.store.set_reply_from, CHANNEL, inbound.chat_id, texted)
-        enqueue = partial(self.bot.store.enqueue_inbound, inbound, lease=self.options.resume_lease)
+        enqueue = partial(
+            self.bot.store.enqueue_inbound, inbound, lease=self.options.resume_lease, holder=self.inbox.holder
+        )
         return bool(await asyncio.to_thread(enqueue))
 
     async def _answer(self, inbound: Inbound) -> Response:

@@ -307,7 +307,12 @@ class TelegramChannel:
             return True
         try:
             fresh = await asyncio.to_thread(
-                partial(self.bot.store.enqueue_inbound, parsed.inbound, lease=self.options.resume_lease)
+                partial(
+                    self.bot.store.enqueue_inbound,
+                    parsed.inbound,
+                    lease=self.options.resume_lease,
+                    holder=self.inbox.holder,
+                )
             )
         except Exception as exc:
             log.error("telegram update %s not stored: %s", update_id, type(exc).__name__)

@@ -88,6 +88,23 @@ def test_a_renewed_lease_keeps_a_message_from_other_processes_until_it_lapses(
     assert [m.message_id for m in other.claim_inbound(lease=lease)] == ["m1"]
 
 
+def test_a_process_renews_only_the_leases_it_holds(opened: Callable[[], Store], clock: Clock) -> None:
+    """A process whose renewals came late (a busy machine) must not take back a message another process
+    claimed once its lease ran out: two would then process it, and neither would let it go."""
+    slow, other = opened(), opened()
+    lease = timedelta(seconds=10)
+    assert slow.enqueue_inbound(message("m1"), lease=lease, holder="slow")
+    clock.now += timedelta(seconds=11)  # slow's renewals are late
+    assert [m.message_id for m in other.claim_inbound(lease=lease, holder="other")] == ["m1"]
+    clock.now += timedelta(seconds=5)
+    slow.renew_inbound("telegram", ["m1"], lease=timedelta(hours=1), holder="slow")  # not slow's now
+    other.renew_inbound("telegram", ["m1"], lease=lease, holder="other")  # the holder's renewal counts
+    clock.now += timedelta(seconds=9)
+    assert slow.claim_inbound(lease=lease, holder="slow") == [], "still other's: it renewed"
+    clock.now += timedelta(seconds=2)  # other died too: its lease ran out, slow's hour never counted
+    assert [m.message_id for m in slow.claim_inbound(lease=lease, holder="slow")] == ["m1"]
+
+
 def test_a_backlog_of_any_length_is_renewed(store: Store, clock: Clock) -> None:
     """Updates waiting for a turn slot stay ours however many there are: SQLite refuses a statement
     with more parameters than its build allows (32,766 by default, 999 before 3.32, 250,000 on Debian),
