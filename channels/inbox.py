@@ -92,9 +92,12 @@ class InboxRunner:
         self._inflight.add(message_id)
 
     async def finish(self, message_id: str) -> None:
-        """Answered (or never answerable): the message leaves the inbox."""
-        self._inflight.discard(message_id)
-        await asyncio.to_thread(self.bot.store.finish_inbound, self.channel, message_id)
+        """Answered (or never answerable): the message leaves the inbox. It is ours (and renewed) until
+        it is gone, so no sweep here or elsewhere resumes it in between."""
+        try:
+            await asyncio.to_thread(self.bot.store.finish_inbound, self.channel, message_id)
+        finally:
+            self._inflight.discard(message_id)
 
     async def retry_later(self, message_id: str) -> None:
         """Processing failed: no more renewals, and the next attempt waits ``retry_after``."""
