@@ -73,6 +73,8 @@ class InboxRunner:
         self.bot, self.channel, self.options = bot, channel, options
         self._resume, self._send = resume, send
         self._inflight: set[str] = set()
+        self._settling: set[str] = set()
+        """Failed here, their retry wait being written: still ours, not renewed."""
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         """Who this runner is, on every lease it takes: it renews only those (a message another process
         claimed after our lease ran out stays theirs)."""
@@ -84,7 +86,8 @@ class InboxRunner:
     # -- what the channel calls -----------------------------------------------------------------------
 
     def holds(self, message_id: str) -> bool:
-        return message_id in self._inflight
+        """Being processed here, or its failure not yet written back (its retry wait set)."""
+        return message_id in self._inflight or message_id in self._settling
 
     def hold(self, message_id: str) -> None:
         """The message is being processed here: its lease is renewed until :meth:`finish` or
@@ -101,16 +104,20 @@ class InboxRunner:
 
     async def retry_later(self, message_id: str) -> None:
         """Processing failed: no more renewals, and the next attempt waits ``retry_after``."""
-        self._inflight.discard(message_id)
-        await self._on_lease_thread(
-            partial(
-                self.bot.store.renew_inbound,
-                self.channel,
-                [message_id],
-                lease=self.options.retry_after,
-                holder=self.holder,
+        self._inflight.discard(message_id)  # first: a sweep's renewal must not shorten the wait again
+        self._settling.add(message_id)
+        try:
+            await self._on_lease_thread(
+                partial(
+                    self.bot.store.renew_inbound,
+                    self.channel,
+                    [message_id],
+                    lease=self.options.retry_after,
+                    holder=self.holder,
+                )
             )
-        )
+        finally:
+            self._settling.discard(message_id)
 
     def release(self, message_id: str) -> None:
         """Stop renewing without a verdict (a cancelled turn): its lease runs out and it is resumed."""

@@ -51,6 +51,8 @@ def test_a_message_that_fails_every_time_becomes_a_dead_letter_after_its_attempt
         key = str(update["update_id"])
         for attempt in range(1, ATTEMPTS + 1):
             wait_until(lambda attempt=attempt: tries[key] == attempt, 10, f"attempt {attempt}")
+            # The failure is written back (its retry wait set from the clock) before the clock moves on.
+            wait_until(lambda: not served.channel.inbox.holds(key), 10, f"attempt {attempt} to end")
             world.now[0] += timedelta(seconds=2)  # the retry wait is over
         apology = lambda: [m for m in world.fake.sent(pat.chat_id) if m["text"] == APOLOGY]  # noqa: E731
         wait_until(lambda: len(apology()) == 1, 10, "the apology")
