@@ -266,8 +266,12 @@ async def send_cancel(dialog: Dialog, turn: Turn, attempt: Attempt) -> None:
         conv.stage, conv.picks, conv.target = Stage.BOOKED, (), None
         return
     conv.doubt = None
+    # Asked again after a missed answer: if Cadence's webhook got here first, the customer has been
+    # told already (the worker's notice) and the booking is no longer theirs in the store.
+    told = attempt.checks > 0 and not await dialog.owns(turn, attempt.target)
     turn.released.append(attempt.target)
-    turn.say("cancelled", service=turn.service_name(attempt.service_id), when=turn.when(attempt.start))
+    if not told:
+        turn.say("cancelled", service=turn.service_name(attempt.service_id), when=turn.when(attempt.start))
     conv.stage, conv.picks, conv.target = Stage.BOOKED, (), None
     if conv.booked is not None and conv.booked.id == attempt.target:
         conv.booked = None  # never again "you're booked" for it

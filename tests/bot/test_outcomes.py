@@ -273,6 +273,24 @@ async def test_a_cancel_whose_answer_was_lost_is_confirmed_once_checked(world: W
     assert world.bots[0].store.owned_bookings("console", "c1", "salon") == []
 
 
+async def test_a_cancel_in_doubt_that_cadences_webhook_told_first_is_not_told_twice(world: World) -> None:
+    chat = Chat(world.open(), sender_name="Pat")
+    await at_the_summary(chat)
+    await chat.send("yes")
+    ((_, booking_id),) = await active(world)
+    await chat.send("cancel it")
+    network(world).lose_answers = 99
+    assert "hasn't confirmed cancelling" in await chat.tap("Yes, cancel it")
+    network(world).lose_answers = 0
+    # Cadence's booking.cancelled arrives first: the worker applies it and tells the customer.
+    store = world.bots[0].store
+    assert store.apply_booking_event("salon", booking_id, world.clock(), cancelled=True)
+    assert await checks_due_later(world) == [], "told once, by the notice"
+    state = store.load("console", "c1").state
+    assert state is not None and state["doubt"] is None
+    assert "still waiting" not in await chat.send("my bookings")
+
+
 async def test_a_move_whose_answer_was_lost_is_confirmed_once_checked(world: World) -> None:
     chat = Chat(world.open(), sender_name="Pat")
     await at_the_summary(chat)
