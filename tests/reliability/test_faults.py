@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from bot.config import Settings, TenantConfig
 from bot.engine import TurnResult
 from bot.i18n import t
 from bot.service import Bot, open_bot
-from bot.types import Inbound, Reply
+from bot.types import Inbound
 from bot.worker import Worker
 from cadence_adapter import new_http_client
 from cadence_adapter.sandbox import create_app as create_sandbox
@@ -44,6 +44,7 @@ from tests.channels.fake_telegram import FakeTelegram
 from tests.channels.fake_twilio import FakeTwilio, Phone
 from tests.conftest import NOW, SALON_KEY, salon_seed
 from tests.reliability._chaos import SALON_NUMBER, ChaosProxy, Fault, serve_bot, telegram_message
+from tests.support import RecordingChannel
 
 pytestmark = pytest.mark.anyio
 
@@ -247,42 +248,21 @@ async def test_an_answer_after_the_timeout_is_resolved_by_the_worker_and_told(
         assert "no upcoming bookings" not in listed and "still waiting" in listed, listed
         assert "still waiting" in said(await say(bot, "actually book 6pm instead"))
         proxy.up()
-        telegram = Recorder()
+        telegram = RecordingChannel("telegram")
         worker = Worker(bot, {"telegram": telegram})
         await worker.run_once()
-        assert telegram.sent == [], "no check before it is due"
+        assert telegram.texts("555") == [], "no check before it is due"
         now[0] += timedelta(minutes=1)
         await worker.run_once()
-        assert len(telegram.sent) == 1 and "You're booked" in telegram.sent[0], telegram.sent
-        assert made["id"] in telegram.sent[0] and [b["id"] for b in bookings(cadence)] == [made["id"]]
+        told = telegram.texts("555")
+        assert len(told) == 1 and "You're booked" in told[0], told
+        assert made["id"] in told[0] and [b["id"] for b in bookings(cadence)] == [made["id"]]
         assert [b.booking_id for b in bot.store.owned_bookings("telegram", "555", "salon")] == [made["id"]]
         now[0] += timedelta(hours=1)
         await worker.run_once()
-        assert len(telegram.sent) == 1, "resolved: nothing more"
+        assert len(telegram.texts("555")) == 1, "resolved: nothing more"
     finally:
         await bot.aclose()
-
-
-class Recorder:
-    """A channel that keeps what the worker sends."""
-
-    name = "telegram"
-
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-
-    def routes(self) -> list[Any]:
-        return []
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    async def send(
-        self, chat_id: str, replies: Sequence[Reply], *, tenant: str | None = None, job: str | None = None
-    ) -> bool:
-        self.sent += [reply.text for reply in replies]
-        return True
 
 
 async def test_an_outage_before_the_first_answer_keeps_the_message_for_try_again(
