@@ -6,14 +6,12 @@ showing the question again in a new zone or language, starting over, finding or 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from bot.dialog.booking import advance, ask_again, confirm, offer_slots, other_days, page
 from bot.dialog.manage import list_bookings
 from bot.dialog.state import Conversation, Stage, Turn
 from bot.i18n import supported, t
 from bot.nlu.commands import Command, CommandKind
-from bot.render import zone_city
 
 if TYPE_CHECKING:
     from bot.dialog import Dialog
@@ -34,17 +32,13 @@ async def on_command(dialog: Dialog, turn: Turn, command: Command) -> bool:
         if not command.argument:
             turn.say("timezone_ask")
             return True
-        conv.timezone = command.argument
-        turn.learned["timezone"] = command.argument
-        turn.say("timezone_set", city=zone_city(ZoneInfo(command.argument), turn.lang))
+        turn.choose_zone(command.argument)
         await refresh(dialog, turn)
     elif kind is K.LANGUAGE:
         language = supported(command.argument)
         if language is None:
             return False
-        conv.language, conv.language_chosen = language, True
-        turn.learned["language"] = language
-        turn.say("language_set")
+        turn.choose_language(language)
         await refresh(dialog, turn)
     elif kind is K.TRY_AGAIN:
         retry = conv.retry

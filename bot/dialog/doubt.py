@@ -15,13 +15,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from bot.dialog.state import Attempt, Turn
 from bot.i18n import supported, t
 from bot.nlu.commands import CommandKind, detect_command
 from bot.nlu.intents import BookingIntent, booking_intent
-from bot.render import zone_city
 from bot.types import Inbound, PlannedJob, Reply
 from cadence_adapter import APIError, InvalidResponse, RateLimited, Unavailable
 
@@ -119,12 +117,9 @@ async def waiting(dialog: Dialog, turn: Turn, text: str) -> None:
     elif kind is CommandKind.HELP:
         turn.say("help", example=t(turn.lang, "help_example"))
     elif command is not None and kind is CommandKind.LANGUAGE and (language := supported(command.argument)):
-        turn.conv.language, turn.conv.language_chosen = language, True
-        turn.learned["language"] = language
-        turn.say("language_set")
+        turn.choose_language(language)
     elif command is not None and kind is CommandKind.TIMEZONE and command.argument:
-        turn.conv.timezone = turn.learned["timezone"] = command.argument
-        turn.say("timezone_set", city=zone_city(ZoneInfo(command.argument), turn.lang))
+        turn.choose_zone(command.argument)
     # A tapped option did nothing: said so, so the channel leaves its message as it was.
     tapped = turn.inbound.choice is not None
     held = turn.conv.doubt

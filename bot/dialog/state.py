@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from bot.i18n import t
 from bot.offers import Want
-from bot.render import customer_zone, format_day, format_slot
+from bot.render import customer_zone, format_day, format_slot, zone_city
 from bot.tenants import TenantInfo
 from bot.types import Inbound, Option, OwnedBooking, PlannedJob, Profile, Reply
 from cadence_adapter import Booking, Customer, Slot
@@ -222,6 +222,17 @@ class Turn:
 
     def say(self, key: str, **values: Any) -> None:
         self.replies.append(Reply(text=t(self.lang, key, **values)))
+
+    def choose_language(self, language: str) -> None:
+        """ "language es": spoken from now on, no longer guessed from what the customer writes."""
+        self.conv.language, self.conv.language_chosen = language, True
+        self.learned["language"] = language
+        self.say("language_set")
+
+    def choose_zone(self, zone: str) -> None:
+        """ "my time zone is Berlin": times are shown in it from now on."""
+        self.conv.timezone = self.learned["timezone"] = zone
+        self.say("timezone_set", city=zone_city(ZoneInfo(zone), self.lang))
 
     def prompt(self, stage: Stage, question: str, picks: Sequence[Pick]) -> None:
         """Ask ``question`` with ``picks`` as the options; a new offer retires every older button."""
